@@ -1,0 +1,36 @@
+# Thin wrappers. `make test` and `make demo` do all set-up on a fresh machine.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: install nginx test lint demo bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+nginx:
+	./scripts/ensure-nginx
+
+lint: install
+	$(BIN)/ruff check src simulators tests bench
+	$(BIN)/ruff format --check src simulators tests bench
+
+test: install nginx
+	$(MAKE) lint
+	$(BIN)/pytest
+
+demo: install nginx
+	$(BIN)/step-platform demo
+
+bench: install
+	$(BIN)/python bench/registry_bench.py
+	$(BIN)/python bench/configs_bench.py
+	$(BIN)/python bench/step_bench.py
+
+clean:
+	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Behaviour shared by every service: settings, errors, auth, upstream clients, docs, health."""

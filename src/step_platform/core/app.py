@@ -1,0 +1,116 @@
+"""Assembling a service: the same middleware stack and error handling for every one.
+
+A service module provides its routes, lifespan and settings; `build_app` wraps them so that
+request ids, access logs, host checks, body limits, path normalisation and the error envelope
+behave identically across the registry, the configs service and step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
+from starlette.types import Lifespan
+
+from . import settings as env
+from .errors import install_error_handlers
+from .middleware import (
+    AllowedHostsMiddleware,
+    BodyLimitMiddleware,
+    PathNormalizeMiddleware,
+    RequestContextMiddleware,
+    instance_id_from,
+)
+
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """What every service reads: DEBUG, allowed hosts, instance id, body limit, timeouts."""
+
+    debug: bool = False
+    allowed_hosts: tuple[str, ...] = ("*",)
+    instance_id: str = "local"
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    connect_timeout: float = 2.0
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(
+        cls, e: env.Env, *, hosts_var: str, sep: str | None, max_body_var: str | None = None
+    ) -> CommonSettings:
+        hosts = env.word_list(e, hosts_var, sep=sep)
+        if not hosts:
+            raise env.ConfigError(f"{hosts_var} is not set: it is required")
+        env.secret_key(e)
+        return cls(
+            debug=env.boolean(e, "DEBUG"),
+            allowed_hosts=hosts,
+            instance_id=instance_id_from(e),
+            max_body_bytes=env.integer(e, max_body_var, DEFAULT_MAX_BODY, minimum=1)
+            if max_body_var
+            else DEFAULT_MAX_BODY,
+            connect_timeout=env.number(e, "UPSTREAM_CONNECT_TIMEOUT", 2.0),
+            timeout=env.number(e, "UPSTREAM_TIMEOUT", 10.0),
+        )
+
+
+@dataclass(frozen=True)
+class Cors:
+    origins: tuple[str, ...]
+    headers: tuple[str, ...] = (
+        "Authorization",
+        "Content-Type",
+        "Project-ID",
+        "Account-ID",
+        "X-Request-ID",
+    )
+    methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def build_app(
+    *,
+    service: str,
+    routes: Sequence[BaseRoute],
+    common: CommonSettings,
+    lifespan: Lifespan[Any] | None = None,
+    language: str = "en",
+    cors: Cors | None = None,
+) -> Starlette:
+    middleware = [
+        Middleware(
+            RequestContextMiddleware,
+            service=service,
+            instance_id=common.instance_id,
+            language=language,
+        ),
+    ]
+    if cors is not None:
+        # First in the chain (after the request context) so that every answer, errors and
+        # host rejections included, carries the CORS headers.
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors.origins),
+                allow_methods=list(cors.methods),
+                allow_headers=list(cors.headers),
+                allow_credentials=True,
+                expose_headers=["X-Request-ID"],
+            )
+        )
+    middleware += [
+        Middleware(AllowedHostsMiddleware, allowed=common.allowed_hosts, language=language),
+        Middleware(BodyLimitMiddleware, max_bytes=common.max_body_bytes, language=language),
+        Middleware(PathNormalizeMiddleware),
+    ]
+    app = Starlette(debug=False, routes=list(routes), middleware=middleware, lifespan=lifespan)
+    app.router.redirect_slashes = False
+    install_error_handlers(app, language)
+    app.state.service = service
+    return app

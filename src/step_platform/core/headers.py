@@ -1,0 +1,45 @@
+"""The `Project-ID` / `Account-ID` context headers of the configs and step services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from .errors import ApiError
+
+
+@dataclass(frozen=True)
+class Context:
+    project_id: str
+    account_id: str | None
+
+
+def _parse(value: str) -> str:
+    return str(uuid.UUID(value.strip()))
+
+
+def context_headers(request: Request) -> Context:
+    """Both headers validated as UUIDs (any form `uuid.UUID` reads), rendered canonical."""
+    fields: dict[str, list[str]] = {}
+    project = request.headers.get("project-id", "").strip()
+    account = request.headers.get("account-id", "").strip()
+    project_id = account_id = None
+    if not project:
+        fields["Project-ID"] = ["Обязательный заголовок."]
+    else:
+        try:
+            project_id = _parse(project)
+        except ValueError:
+            fields["Project-ID"] = ["Must be a valid UUID."]
+    if account:
+        try:
+            account_id = _parse(account)
+        except ValueError:
+            fields["Account-ID"] = ["Must be a valid UUID."]
+    if fields:
+        names = ", ".join(fields)
+        raise ApiError(400, "INVALID_HEADER", f"Некорректный заголовок: {names}.", fields=fields)
+    assert project_id is not None
+    return Context(project_id=project_id, account_id=account_id)

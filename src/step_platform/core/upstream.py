@@ -1,0 +1,114 @@
+"""Pooled HTTP clients for upstream services and the small exception tree they raise.
+
+    UpstreamError (ApiError)          a call to `registry`, `configs` or `raida` failed
+    ├── UpstreamUnavailable   503      connection refused / reset / dropped
+    ├── UpstreamTimeout       504      connect or read timeout
+    └── UpstreamBadResponse   502      5xx, or a body that is not what the contract says
+
+Each carries `detail.upstream` naming the service. Callers decide what a 4xx means (it is part
+of each contract), so 4xx responses are returned, not raised. Every call forwards the current
+request id as `X-Request-ID`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from . import context
+from .errors import ApiError
+
+log = logging.getLogger("step_platform.upstream")
+
+MESSAGES = {
+    "UPSTREAM_UNAVAILABLE": "Сервис {upstream} недоступен.",
+    "UPSTREAM_TIMEOUT": "Сервис {upstream} не ответил вовремя.",
+    "UPSTREAM_ERROR": "Сервис {upstream} ответил ошибкой.",
+}
+
+
+class UpstreamError(ApiError):
+    status_code = 502
+    error_code = "UPSTREAM_ERROR"
+
+    def __init__(self, upstream: str, reason: str = "") -> None:
+        super().__init__(
+            self.status_code,
+            self.error_code,
+            MESSAGES[self.error_code].format(upstream=upstream),
+            upstream=upstream,
+        )
+        self.upstream = upstream
+        self.reason = reason
+
+
+class UpstreamUnavailable(UpstreamError):
+    status_code = 503
+    error_code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamTimeout(UpstreamError):
+    status_code = 504
+    error_code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamBadResponse(UpstreamError):
+    status_code = 502
+    error_code = "UPSTREAM_ERROR"
+
+
+async def _add_request_id(request: httpx.Request) -> None:
+    rid = context.request_id.get()
+    if rid and "x-request-id" not in request.headers:
+        request.headers["X-Request-ID"] = rid
+
+
+def create_client(
+    base_url: str,
+    *,
+    connect_timeout: float = 2.0,
+    timeout: float = 10.0,
+    max_connections: int = 100,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """One client per upstream, opened in the lifespan and shared by all requests."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        event_hooks={"request": [_add_request_id]},
+        transport=transport,
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+async def call(
+    client: httpx.AsyncClient, upstream: str, method: str, url: str, **kwargs: Any
+) -> httpx.Response:
+    """Send a request; transport failures and 5xx become `UpstreamError`s."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        log.warning("%s %s %s: timeout %r", upstream, method, url, exc)
+        raise UpstreamTimeout(upstream, repr(exc)) from None
+    except httpx.TransportError as exc:
+        log.warning("%s %s %s: transport error %r", upstream, method, url, exc)
+        raise UpstreamUnavailable(upstream, repr(exc)) from None
+    if response.status_code >= 500:
+        log.warning("%s %s %s: status %s", upstream, method, url, response.status_code)
+        raise UpstreamBadResponse(upstream, f"status {response.status_code}")
+    return response
+
+
+def json_of(response: httpx.Response, upstream: str) -> Any:
+    """The parsed body, or 502 when the upstream sent something that is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        log.warning("%s answered %s with a non-JSON body", upstream, response.status_code)
+        raise UpstreamBadResponse(upstream, "non-JSON body") from None

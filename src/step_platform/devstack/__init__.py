@@ -1,0 +1,1 @@
+"""Start the chain as local processes: Postgres provider, services, nginx, health waits."""
