@@ -1,0 +1,255 @@
+"""Benchmark of the configs service: `GET /configs/{5 types}/` with and without the cache.
+
+Starts a real chain as local processes on 127.0.0.1 (Postgres from the devstack provider
+chain, `step-platform migrate`, the registry, and two configs services: CONFIGS_CACHE_TTL=0 and
+CONFIGS_CACHE_TTL=<ttl>), loads the seed's section-8 config set, then drives each configs
+service with N concurrent clients for a fixed time and prints requests/s, p50 and p95.
+
+    .venv/bin/python bench/configs_bench.py [--clients 8] [--seconds 10] [--ttl 5]
+                                           [--out docs/parts/bench-configs.md]
+
+Only processes this script started are stopped (by PID), and its database is dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from step_platform.devstack.postgres import start_postgres
+from step_platform.devstack.seed import DEMO_PROJECT_ID, config_object_code, seed_config_set
+
+TYPES = "node_id,task_status_id,task_process_id,contest_status_id,contest_process_id"
+CLI = str(Path(sys.executable).with_name("step-platform"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def service(name: str, port: int, env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """`step-platform serve NAME` on 127.0.0.1:port until the block ends; yields its URL."""
+    log = (log_dir / f"{name}-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [CLI, "serve", name, "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: see {log.name}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start: see {log.name}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@dataclass
+class Result:
+    label: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+async def drive(
+    label: str, url: str, headers: dict[str, str], clients: int, seconds: float
+) -> Result:
+    """`clients` concurrent clients, each sending requests back to back for `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    path = f"/configs/{TYPES}/"
+
+    async def client_loop(stop_at: float, record: bool) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                response = await client.get(path)
+                elapsed = time.perf_counter() - started
+                if record:
+                    if response.status_code == 200:
+                        latencies.append(elapsed)
+                    else:
+                        errors += 1
+
+    warmup_end = time.perf_counter() + 1.0
+    await asyncio.gather(*(client_loop(warmup_end, False) for _ in range(clients)))
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop(started + seconds, True) for _ in range(clients)))
+    return Result(label, len(latencies), errors, time.perf_counter() - started, latencies)
+
+
+def load_seed(registry_url: str) -> None:
+    items = [
+        {
+            "project_id": DEMO_PROJECT_ID,
+            "object_type": object_type,
+            "object_code": config_object_code(DEMO_PROJECT_ID, None, object_type),
+            "data": data,
+        }
+        for object_type, data in seed_config_set().items()
+    ]
+    response = httpx.post(f"{registry_url}/api/configs/", json=items, timeout=30)
+    response.raise_for_status()
+
+
+def markdown(results: list[Result], args: argparse.Namespace, command: str) -> str:
+    lines = [
+        "## Configs service",
+        "",
+        f"`GET /configs/{TYPES}/` (the seed's 5 config types, project level), "
+        f"{args.clients} concurrent clients, {args.seconds:g} s per run after 1 s warm-up; "
+        "registry, configs service, Postgres and the load generator on the same machine.",
+        "",
+        "| run | requests/s | p50 ms | p95 ms | requests | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.label} | {r.rps:.0f} | {r.percentile(50):.1f} | {r.percentile(95):.1f} "
+            f"| {r.requests} | {r.errors} |"
+        )
+    lines += [
+        "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; one uvicorn worker per service.",
+        "",
+        f"Command: `{command}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def run_load(urls: dict[str, str], headers: dict[str, str], args) -> list[Result]:
+    results = []
+    for label, url in urls.items():
+        probe = httpx.get(f"{url}/configs/{TYPES}/", headers=headers, timeout=10)
+        if probe.status_code != 200 or len(probe.json()["data"]) != 5:
+            raise RuntimeError(f"{label}: unexpected answer {probe.status_code} {probe.text}")
+        results.append(await drive(label, url, headers, args.clients, args.seconds))
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--ttl", type=float, default=5.0, help="CONFIGS_CACHE_TTL of the cached run"
+    )
+    parser.add_argument("--out", default=None, help="write the markdown section to this file")
+    args = parser.parse_args()
+    command = " ".join(["python", "bench/configs_bench.py", *sys.argv[1:]])
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": {"user_id": str(uuid.uuid4())}, "iat": now, "exp": now + 3600},
+        key,
+        algorithm="RS256",
+    )
+    headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
+
+    base_env = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")},
+        "SECRET_KEY": "bench",
+        "DEBUG": "",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    log_dir = Path(tempfile.mkdtemp(prefix="configs-bench-"))
+    server = start_postgres()
+    database = server.create_database()
+    try:
+        registry_env = {**base_env, **server.env(database)}
+        subprocess.run([CLI, "migrate"], env=registry_env, check=True)
+        with service("registry", free_port(), registry_env, log_dir) as registry_url:
+            load_seed(registry_url)
+            host, port = registry_url.rsplit(":", 1)
+            configs_env = {
+                **base_env,
+                "REGISTRY_URL": host,
+                "REGISTRY_PORT": port,
+                "ACCESS_TOKEN_PUBLIC_KEY": public_pem.replace("\n", "\\n"),
+                "JWT_ALGORITHM": "RS256",
+            }
+            no_cache = {**configs_env, "CONFIGS_CACHE_TTL": "0"}
+            cached = {**configs_env, "CONFIGS_CACHE_TTL": f"{args.ttl:g}"}
+            with (
+                service("configs", free_port(), no_cache, log_dir) as plain_url,
+                service("configs", free_port(), cached, log_dir) as cached_url,
+            ):
+                urls = {
+                    "no cache (CONFIGS_CACHE_TTL=0)": plain_url,
+                    f"cache (CONFIGS_CACHE_TTL={args.ttl:g})": cached_url,
+                }
+                results = asyncio.run(run_load(urls, headers, args))
+    except Exception:
+        print(f"configs_bench: failed; service logs kept in {log_dir}", file=sys.stderr)
+        raise
+    finally:
+        server.drop_database(database)
+        server.stop()
+    shutil.rmtree(log_dir, ignore_errors=True)
+
+    text = markdown(results, args, command)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

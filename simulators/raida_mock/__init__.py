@@ -1,0 +1,1 @@
+"""raida-mock: a stateful simulator of the Raida task tracker API (see `app.py`)."""

@@ -1,0 +1,1 @@
+"""user-center-mock: issues the RS256 tokens the services verify (see `app.py`)."""

@@ -1,0 +1,1 @@
+"""The configs service: a JWT-protected facade over the registry serving a project's config set."""

@@ -1,0 +1,118 @@
+"""Assembly of the configs service: settings from the seed's env names, lifespan, routes.
+
+`step-platform serve configs` calls `Settings.from_env(os.environ)` then `create_app(settings)`.
+Tests build `Settings(...)` directly and pass `transports={"registry": ASGITransport(...)}` to
+chain a registry running in the same process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from starlette.applications import Starlette
+
+from ..core import settings as env
+from ..core.app import CommonSettings, build_app
+from ..core.auth import TokenVerifier, check_algorithm
+from ..core.docs import docs_routes
+from ..core.health import health_routes
+from ..core.upstream import create_client
+from .cache import ConfigCache
+from .openapi import TITLE, document
+from .registry_client import RegistryClient
+from .routes import ConfigsEndpoints, registry_ready
+
+SERVICE = "configs"
+DEFAULT_WRITE_ROLE = "configs:write"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the configs service reads from its environment, parsed once at start-up.
+
+    registry_url   base URL of the registry (`REGISTRY_URL` joined with `REGISTRY_PORT`)
+    public_key     PEM public key of the User Center (`ACCESS_TOKEN_PUBLIC_KEY`; literal `\\n`
+                   sequences already turned into newlines)
+    jwt_algorithm  the one accepted signature algorithm (`JWT_ALGORITHM`, RS*/PS*/ES* only)
+    jwt_issuer     required `iss` when set (`JWT_ISSUER`), else `iss` is not checked
+    write_role     role needed for POST/PUT/PATCH/DELETE (`CONFIGS_WRITE_ROLE`); "" lets any
+                   valid token write, as the original does
+    cache_ttl      seconds a resolved config set is reused (`CONFIGS_CACHE_TTL`); 0 disables
+    cache_max_entries  bound on cached config sets (oldest dropped first)
+    common         DEBUG, ALLOWED_HOSTS, instance id, body limit, upstream timeouts
+    """
+
+    registry_url: str
+    public_key: str
+    jwt_algorithm: str = "RS256"
+    jwt_issuer: str | None = None
+    write_role: str = DEFAULT_WRITE_ROLE
+    cache_ttl: float = 0.0
+    cache_max_entries: int = 10_000
+    common: CommonSettings = field(default_factory=CommonSettings)
+
+    @property
+    def debug(self) -> bool:
+        return self.common.debug
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> Settings:
+        registry_url = env.join_url(
+            env.required(e, "REGISTRY_URL"), env.optional(e, "REGISTRY_PORT") or None
+        )
+        if not registry_url.startswith(("http://", "https://")):
+            raise env.ConfigError(
+                f"REGISTRY_URL={e.get('REGISTRY_URL')!r} must start with http:// or https://"
+            )
+        return cls(
+            registry_url=registry_url,
+            public_key=env.public_key(e),
+            jwt_algorithm=check_algorithm(env.required(e, "JWT_ALGORITHM")),
+            jwt_issuer=env.optional(e, "JWT_ISSUER") or None,
+            write_role=env.optional(e, "CONFIGS_WRITE_ROLE", DEFAULT_WRITE_ROLE),
+            cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
+            common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
+        )
+
+
+def create_app(
+    settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+) -> Starlette:
+    """The configs service; the registry client opens in the lifespan and closes on shutdown.
+
+    Raises `ConfigError` for an unusable key or algorithm, before anything is served.
+    """
+    transports = transports or {}
+    verifier = TokenVerifier(settings.public_key, settings.jwt_algorithm, settings.jwt_issuer)
+    cache = ConfigCache(settings.cache_ttl, max_entries=settings.cache_max_entries)
+    endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        http = create_client(
+            settings.registry_url,
+            connect_timeout=settings.common.connect_timeout,
+            timeout=settings.common.timeout,
+            transport=transports.get("registry"),
+        )
+        async with http:
+            app.state.registry = RegistryClient(http)
+            yield
+
+    routes = [
+        *endpoints.routes(),
+        *docs_routes(document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *health_routes({"registry": registry_ready}, timeout=settings.common.timeout),
+    ]
+    app = build_app(
+        service=SERVICE,
+        routes=routes,
+        common=settings.common,
+        lifespan=lifespan,
+        language="ru",
+    )
+    app.state.cache = cache
+    return app

@@ -1,0 +1,127 @@
+"""The only code that talks to the registry, and what its answers mean to the configs service.
+
+One pooled `httpx.AsyncClient` (opened in the lifespan) with explicit timeouts. Transport
+failures, timeouts and 5xx are raised by `core.upstream.call` (503 / 504 / 502). This module
+decides what the registry's 4xx mean (409 -> ENTITY_EXISTS, 404 -> the row went away, 400 on
+a write -> the field errors) and checks that successful answers have the contracted shape: a
+list answer must be an array of objects, a write answer an object, else 502.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from ..core.errors import ApiError
+from ..core.upstream import UpstreamBadResponse, call, json_of
+
+UPSTREAM = "registry"
+LIST_PATH = "/api/configs/"
+ONE_PATH = "/api/config/"
+
+ENTITY_EXISTS = "Идентификатор такого типа уже существует"
+NOT_FOUND = "Конфиги не найдены."
+
+Row = dict[str, Any]
+
+
+def entity_exists() -> ApiError:
+    return ApiError(409, "ENTITY_EXISTS", ENTITY_EXISTS)
+
+
+def not_found(**extra: Any) -> ApiError:
+    return ApiError(404, "NOT_FOUND", NOT_FOUND, **extra)
+
+
+def list_params(
+    project_id: str,
+    account_id: str | None,
+    types: Sequence[str] | None,
+    *,
+    active_only: bool = True,
+    with_project_level: bool = True,
+) -> dict[str, str]:
+    """Query of one read: the project's rows of this account (and/or project level)."""
+    if account_id is None:
+        accounts = "null"
+    elif with_project_level:
+        accounts = f"{account_id},null"
+    else:
+        accounts = account_id
+    params = {"project_id": project_id, "account_id": accounts}
+    if types:
+        params["object_type"] = ",".join(types)
+    if active_only:
+        params["meta_status"] = "active"
+    return params
+
+
+class RegistryClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return await call(self.http, UPSTREAM, method, url, **kwargs)
+
+    @staticmethod
+    def _row(response: httpx.Response) -> Row:
+        body = json_of(response, UPSTREAM)
+        if not isinstance(body, dict):
+            raise UpstreamBadResponse(UPSTREAM, "a write answered with a non-object body")
+        return body
+
+    @staticmethod
+    def _write_error(response: httpx.Response) -> ApiError:
+        """A 4xx answer to a write, as a client error of ours where it is one."""
+        if response.status_code == 409:
+            return entity_exists()
+        if response.status_code == 404:
+            return not_found()
+        if response.status_code == 400:
+            body = json_of(response, UPSTREAM)
+            detail = body.get("detail") if isinstance(body, dict) else None
+            fields = detail.get("fields") if isinstance(detail, dict) else None
+            message = detail.get("message") if isinstance(detail, dict) else None
+            return ApiError(
+                400,
+                "BAD_REQUEST",
+                message if isinstance(message, str) else "Реестр отклонил данные.",
+                fields=fields if isinstance(fields, dict) else {},
+            )
+        return UpstreamBadResponse(UPSTREAM, f"status {response.status_code}")
+
+    async def list(self, params: dict[str, str]) -> list[Row]:
+        response = await self._send("GET", LIST_PATH, params=params)
+        if response.status_code != 200:
+            # our query is built from validated values: a 4xx is a contract mismatch
+            raise UpstreamBadResponse(UPSTREAM, f"list answered {response.status_code}")
+        rows = json_of(response, UPSTREAM)
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise UpstreamBadResponse(UPSTREAM, "list answer is not an array of objects")
+        return rows
+
+    async def create(self, payload: Row) -> Row:
+        response = await self._send("POST", ONE_PATH, json=payload)
+        if response.status_code != 201:
+            raise self._write_error(response)
+        return self._row(response)
+
+    async def replace(self, row_id: str, payload: Row) -> Row:
+        response = await self._send("PUT", f"{ONE_PATH}{row_id}/", json=payload)
+        if response.status_code != 200:
+            raise self._write_error(response)
+        return self._row(response)
+
+    async def patch(self, row_id: str, payload: Row) -> Row:
+        response = await self._send("PATCH", f"{ONE_PATH}{row_id}/", json=payload)
+        if response.status_code != 200:
+            raise self._write_error(response)
+        return self._row(response)
+
+    async def ping(self) -> None:
+        """Readiness: the registry answers its own health route."""
+        response = await self._send("GET", "/healthz")
+        if response.status_code != 200:
+            raise UpstreamBadResponse(UPSTREAM, f"healthz answered {response.status_code}")

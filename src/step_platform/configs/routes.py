@@ -1,0 +1,223 @@
+"""The configs API: read config sets, create, replace, merge-patch and deactivate one config.
+
+Every request is handled in the same order: token (401), write role for writes (403),
+context headers (400), path and body (400/415), then the registry. Nothing reaches the
+registry before all input is known to be good, and each write is one registry write, so a
+failed request never leaves anything half-written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core.auth import Principal, TokenVerifier, forbidden
+from ..core.headers import Context, context_headers
+from ..core.responses import JSON
+from ..core.upstream import UpstreamBadResponse
+from ..devstack.seed import config_object_code
+from .cache import ConfigCache
+from .merge_patch import merge_patch
+from .registry_client import (
+    UPSTREAM,
+    RegistryClient,
+    Row,
+    entity_exists,
+    list_params,
+    not_found,
+)
+from .resolution import ACCOUNT, PROJECT, ConfigSet, is_active, level_of, pick, resolve
+from .validation import parse_create, parse_data, parse_type, parse_types, read_body
+
+MSG_TYPES = "Данные по конфигам типа {types}."
+MSG_ALL = "Получены все конфиги для данных Project-ID и Account-ID."
+MSG_CREATED = "Конфиги добавлены в реестр."
+MSG_REPLACED = "Данные конфига заменены."
+MSG_PATCHED = "Данные конфига обновлены."
+MSG_DEACTIVATED = "Конфиг деактивирован."
+
+
+def ok(message: str, status: int = 200, **body: Any) -> Response:
+    return JSON({"detail": {"code": "OK", "message": message}, **body}, status_code=status)
+
+
+def registry(request: Request) -> RegistryClient:
+    return request.app.state.registry
+
+
+async def registry_ready(request: Request) -> None:
+    await registry(request).ping()
+
+
+def row_id(row: Row) -> str:
+    """The id of a registry row, checked before it is put into a URL."""
+    try:
+        return str(uuid.UUID(str(row.get("id"))))
+    except ValueError:
+        raise UpstreamBadResponse(UPSTREAM, "a row without a valid id") from None
+
+
+def replacement(row: Row, data: Any, user_id: str) -> Row:
+    """A registry PUT body that changes only `data` and the writer (PUT resets omitted fields)."""
+    keep = ("project_id", "account_id", "object_type", "object_item", "object_code", "name")
+    return {"id": row_id(row), **{k: row.get(k) for k in keep}, "user_id": user_id, "data": data}
+
+
+class ConfigsEndpoints:
+    def __init__(self, *, verifier: TokenVerifier, cache: ConfigCache[ConfigSet], write_role: str):
+        self.verifier = verifier
+        self.cache = cache
+        self.write_role = write_role
+
+    def routes(self) -> list[Route]:
+        # declared without the final slash: PathNormalizeMiddleware serves `/x`, `/x/`, `//x/`
+        return [
+            Route("/configs", self.collection, methods=["GET", "POST"]),
+            Route("/configs/{types}", self.by_type, methods=["GET", "PUT", "PATCH", "DELETE"]),
+        ]
+
+    # --- dispatch ------------------------------------------------------------------------
+
+    async def collection(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self.create(request)
+        return await self.read(request, None)
+
+    async def by_type(self, request: Request) -> Response:
+        raw = request.path_params["types"]
+        if request.method in ("GET", "HEAD"):
+            return await self.read(request, raw)
+        if request.method == "DELETE":
+            return await self.deactivate(request, raw)
+        if request.method == "PUT":
+            return await self.update(request, raw, lambda old, new: new, MSG_REPLACED)
+        return await self.update(request, raw, merge_patch, MSG_PATCHED)
+
+    # --- common steps --------------------------------------------------------------------
+
+    def authenticate(self, request: Request, *, write: bool = False) -> Principal:
+        principal = self.verifier.verify(request.headers.get("authorization"))
+        if write and not principal.has_role(self.write_role):
+            raise forbidden()
+        return principal
+
+    async def row_at_level(self, request: Request, context: Context, object_type: str) -> Row:
+        """The active row of this type at the headers' level (the one reads would serve)."""
+        params = list_params(
+            context.project_id, context.account_id, [object_type], with_project_level=False
+        )
+        rows = await registry(request).list(params)
+        level = ACCOUNT if context.account_id else PROJECT
+        same_level = [r for r in rows if level_of(r, context.account_id) == level]
+        winner = pick(same_level, context.account_id).get(object_type)
+        if winner is None:
+            raise not_found(missing=[object_type])
+        return dict(winner[0])
+
+    # --- handlers ------------------------------------------------------------------------
+
+    async def read(self, request: Request, raw_types: str | None) -> Response:
+        """One registry call (or none, from the cache) resolving account over project level.
+
+        `raw_types` is the path's comma list, None for every type.
+        """
+        self.authenticate(request)
+        context = context_headers(request)
+        types = None if raw_types is None else parse_types(raw_types)
+        key = (context.project_id, context.account_id, types)
+        result = self.cache.get(key)
+        if result is None:
+            generation = self.cache.generation(context.project_id)
+            params = list_params(context.project_id, context.account_id, types)
+            rows = await registry(request).list(params)
+            result = resolve(rows, context.account_id, types)
+            self.cache.put(key, result, generation)
+        if not result.data:
+            raise not_found(**({"missing": list(result.missing)} if types else {}))
+        extra: dict[str, Any] = {"data": result.data, "sources": result.sources}
+        if types is not None:
+            extra["missing"] = list(result.missing)
+        message = MSG_ALL if raw_types is None else MSG_TYPES.format(types=raw_types)
+        return ok(message, **extra)
+
+    async def create(self, request: Request) -> Response:
+        """POST: 409 when an active row exists at that level, reactivate an inactive one."""
+        principal = self.authenticate(request, write=True)
+        context = context_headers(request)
+        new = parse_create(await read_body(request), context)
+        client = registry(request)
+        params = list_params(
+            new.project_id,
+            new.account_id,
+            [new.object_type],
+            active_only=False,
+            with_project_level=False,
+        )
+        level = ACCOUNT if new.account_id else PROJECT
+        rows = [
+            r
+            for r in await client.list(params)
+            if level_of(r, new.account_id) == level and r.get("object_type") == new.object_type
+        ]
+        if any(is_active(r) for r in rows):
+            raise entity_exists()
+        code = config_object_code(new.project_id, new.account_id, new.object_type)
+        previous = next((r for r in rows if r.get("object_code") == code), None)
+        try:
+            if previous is not None:
+                payload = replacement(previous, new.data, principal.user_id)
+                payload["meta"] = {"status": "active"}
+                stored = await client.replace(row_id(previous), payload)
+            else:
+                stored = await client.create(
+                    {
+                        "project_id": new.project_id,
+                        "account_id": new.account_id,
+                        "user_id": principal.user_id,
+                        "object_type": new.object_type,
+                        "object_code": code,
+                        "data": new.data,
+                    }
+                )
+        finally:
+            self.cache.invalidate(new.project_id)
+        return ok(MSG_CREATED, 201, data=stored)
+
+    async def update(
+        self,
+        request: Request,
+        raw_type: str,
+        change: Callable[[Any, Any], Any],
+        message: str,
+    ) -> Response:
+        """PUT (replace) and PATCH (RFC 7396 merge) of the data of the row at this level."""
+        principal = self.authenticate(request, write=True)
+        context = context_headers(request)
+        object_type = parse_type(raw_type)
+        data = parse_data(await read_body(request))
+        row = await self.row_at_level(request, context, object_type)
+        payload = replacement(row, change(row.get("data"), data), principal.user_id)
+        try:
+            stored = await registry(request).replace(payload["id"], payload)
+        finally:
+            self.cache.invalidate(context.project_id)
+        return ok(message, data=stored)
+
+    async def deactivate(self, request: Request, raw_type: str) -> Response:
+        """DELETE: the row stays, marked inactive, with the writer and time of the change."""
+        principal = self.authenticate(request, write=True)
+        context = context_headers(request)
+        object_type = parse_type(raw_type)
+        row = await self.row_at_level(request, context, object_type)
+        try:
+            stored = await registry(request).patch(
+                row_id(row), {"user_id": principal.user_id, "meta": {"status": "inactive"}}
+            )
+        finally:
+            self.cache.invalidate(context.project_id)
+        return ok(MSG_DEACTIVATED, data=stored)

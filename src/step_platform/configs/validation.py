@@ -1,0 +1,179 @@
+"""Request input of the configs service: type names, request bodies, their field errors.
+
+Everything is checked before the registry is called, and every problem is a 400 BAD_REQUEST
+whose `message` is a sentence and whose `detail.fields` maps each field to its messages (the
+original put the field map itself into `message`). Field messages are the framework's English
+ones the original answered with, so clients matching on them keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from ..core.errors import MESSAGES, ApiError
+from ..core.headers import Context
+
+TYPE_NAME = re.compile(r"[A-Za-z0-9_]+")
+MAX_TYPE_LENGTH = 254
+
+REQUIRED = "This field is required."
+NOT_NULL = "This field may not be null."
+NOT_BLANK = "This field may not be blank."
+BAD_UUID = "Must be a valid UUID."
+NOT_STRING = "Not a valid string."
+BAD_TYPE_NAME = "Only latin letters, digits and underscores are allowed."
+TOO_LONG = f"Ensure this field has no more than {MAX_TYPE_LENGTH} characters."
+NOT_OBJECT = "Invalid data. Expected a dictionary, but got {kind}."
+BAD_JSON = "Value must be valid JSON."
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def invalid(fields: dict[str, list[str]]) -> ApiError:
+    return ApiError(400, "BAD_REQUEST", MESSAGES["ru"]["BAD_REQUEST"], fields=fields)
+
+
+def parse_types(raw: str) -> tuple[str, ...]:
+    """`a,b,c` from the path; each name `[A-Za-z0-9_]+`, duplicates folded, order kept.
+
+    The original spliced this value into the registry's query string unescaped, so `&`, `=`
+    or `#` rewrote the query; here only plain names reach the registry.
+    """
+    names = raw.split(",")
+    bad = [n for n in names if not TYPE_NAME.fullmatch(n) or len(n) > MAX_TYPE_LENGTH]
+    if bad:
+        raise invalid({"config_type": [f"{BAD_TYPE_NAME} Got: {', '.join(map(repr, bad))}."]})
+    return tuple(dict.fromkeys(names))
+
+
+def parse_type(raw: str) -> str:
+    """Exactly one type name (the write routes address one config)."""
+    names = parse_types(raw)
+    if len(names) != 1 or "," in raw:
+        raise invalid({"config_type": ["Exactly one config type is expected here."]})
+    return names[0]
+
+
+async def read_body(request: Request) -> Any:
+    """The parsed body: JSON (also without a content type), or a form as the original allowed.
+
+    In a form the `data` field holds JSON text, as DRF's JSONField reads it from HTML input.
+    """
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media in FORM_TYPES:
+        async with request.form() as form:
+            body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        if "data" in body:
+            try:
+                body["data"] = json.loads(body["data"])
+            except ValueError:
+                raise invalid({"data": [BAD_JSON]}) from None
+        return body
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise ApiError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            f'Неподдерживаемый тип данных "{media}" в запросе.',
+        )
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, "BAD_REQUEST", f"JSON parse error - {exc}") from None
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        kind = "list" if isinstance(body, list) else type(body).__name__
+        raise invalid({"non_field_errors": [NOT_OBJECT.format(kind=kind)]})
+    return body
+
+
+def _uuid(body: dict[str, Any], name: str, fields: dict[str, list[str]]) -> str | None:
+    value = body.get(name)
+    if value is None:
+        fields[name] = [NOT_NULL]
+        return None
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        fields[name] = [BAD_UUID]
+        return None
+
+
+def _type_name(body: dict[str, Any], fields: dict[str, list[str]]) -> str | None:
+    value = body.get("object_type")
+    if "object_type" not in body:
+        fields["object_type"] = [REQUIRED]
+    elif value is None:
+        fields["object_type"] = [NOT_NULL]
+    elif not isinstance(value, str):
+        fields["object_type"] = [NOT_STRING]
+    elif not value.strip():
+        fields["object_type"] = [NOT_BLANK]
+    elif len(value.strip()) > MAX_TYPE_LENGTH:
+        fields["object_type"] = [TOO_LONG]
+    elif not TYPE_NAME.fullmatch(value.strip()):
+        fields["object_type"] = [BAD_TYPE_NAME]
+    else:
+        return value.strip()
+    return None
+
+
+def _data(body: dict[str, Any], fields: dict[str, list[str]]) -> Any:
+    if "data" not in body:
+        fields["data"] = [REQUIRED]
+    elif body["data"] is None:
+        fields["data"] = [NOT_NULL]
+    return body.get("data")
+
+
+@dataclass(frozen=True)
+class NewConfig:
+    """A validated POST body; `project_id`/`account_id` canonical, they decide the level."""
+
+    project_id: str
+    account_id: str | None
+    object_type: str
+    data: Any
+
+
+def parse_create(body: Any, context: Context) -> NewConfig:
+    """POST body as the original (unknown fields ignored); ids must match the headers."""
+    body = _object(body)
+    fields: dict[str, list[str]] = {}
+    project_id = account_id = None
+    if "project_id" not in body:
+        fields["project_id"] = [REQUIRED]
+    else:
+        project_id = _uuid(body, "project_id", fields)
+    if "account_id" in body:
+        account_id = _uuid(body, "account_id", fields)
+    object_type = _type_name(body, fields)
+    data = _data(body, fields)
+    if project_id is not None and project_id != context.project_id:
+        fields["project_id"] = ["Does not match the Project-ID header."]
+    if account_id is not None and context.account_id and account_id != context.account_id:
+        fields["account_id"] = ["Does not match the Account-ID header."]
+    if fields:
+        raise invalid(fields)
+    assert project_id is not None and object_type is not None
+    return NewConfig(project_id, account_id, object_type, data)
+
+
+def parse_data(body: Any) -> Any:
+    """PUT/PATCH body `{"data": ...}` (other keys ignored); `data` required, not null."""
+    body = _object(body)
+    fields: dict[str, list[str]] = {}
+    data = _data(body, fields)
+    if fields:
+        raise invalid(fields)
+    return data

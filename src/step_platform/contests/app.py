@@ -1,0 +1,149 @@
+"""The step service (contests API): settings and the app factory.
+
+`step-platform serve step` reads `Settings.from_env(os.environ)` (the seed's variable names, so
+its `.env` works unchanged) and serves `create_app(settings)` on port 8080. Tests chain it in
+process with `transports={"configs": ASGITransport(configs_app), "raida": ASGITransport(...)}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from starlette.applications import Starlette
+
+from ..core import settings as env
+from ..core.app import CommonSettings, Cors, build_app
+from ..core.auth import TokenVerifier, check_algorithm
+from ..core.docs import docs_routes
+from ..core.health import health_routes
+from ..core.upstream import create_client
+from .configs_client import ConfigsClient
+from .openapi import TITLE, openapi_document
+from .raida_client import RaidaClient
+from .routes import StepApi
+
+SERVICE = "step"
+DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
+# Room for the multipart envelope around the file (boundaries, part headers, text fields).
+MULTIPART_ALLOWANCE = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    raida_url: str
+    raida_user: str
+    raida_password: str
+    public_key: str
+    configs_url: str
+    jwt_algorithm: str = "RS256"
+    jwt_issuer: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    language_code: str = "ru"
+    time_zone: str = "UTC"
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD
+    config_cache_ttl: float = 5.0
+    common: CommonSettings = field(default_factory=CommonSettings)
+
+    @property
+    def debug(self) -> bool:
+        return self.common.debug
+
+    @classmethod
+    def from_env(cls, e: Mapping[str, str]) -> Settings:
+        common = CommonSettings.from_env(e, hosts_var="DJANGO_ALLOWED_HOSTS", sep=None)
+        time_zone = env.optional(e, "TIME_ZONE") or "UTC"
+        _zone(time_zone)
+        return cls(
+            raida_url=env.required(e, "BASE_URL").rstrip("/"),
+            raida_user=env.required(e, "USER_RAIDA"),
+            raida_password=env.required(e, "PASSWD_RAIDA"),
+            public_key=env.public_key(e),
+            jwt_algorithm=check_algorithm(env.required(e, "JWT_ALGORITHM")),
+            jwt_issuer=env.optional(e, "JWT_ISSUER") or None,
+            configs_url=env.required(e, "CONFIGS_SERVICE_URL").rstrip("/"),
+            cors_origins=env.word_list(e, "DJANGO_CORS_ALLOWED_ORIGINS", sep=None),
+            language_code=env.optional(e, "LANGUAGE_CODE") or "ru",
+            time_zone=time_zone,
+            max_upload_bytes=env.integer(e, "STEP_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, minimum=1),
+            config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
+            common=common,
+        )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise env.ConfigError(f"TIME_ZONE={name!r} is not a known time zone") from None
+
+
+def create_app(
+    settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+) -> Starlette:
+    transports = transports or {}
+    common = replace(
+        settings.common, max_body_bytes=settings.max_upload_bytes + MULTIPART_ALLOWANCE
+    )
+    api = StepApi(
+        verifier=TokenVerifier(settings.public_key, settings.jwt_algorithm, settings.jwt_issuer),
+        tz=_zone(settings.time_zone),
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    deadline = common.connect_timeout + common.timeout
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        configs_http = create_client(
+            settings.configs_url.rstrip("/") + "/",
+            connect_timeout=common.connect_timeout,
+            timeout=common.timeout,
+            transport=transports.get("configs"),
+        )
+        raida_http = create_client(
+            settings.raida_url.rstrip("/"),
+            connect_timeout=common.connect_timeout,
+            timeout=common.timeout,
+            transport=transports.get("raida"),
+        )
+        async with configs_http, raida_http:
+            api.configs = ConfigsClient(
+                configs_http, cache_ttl=settings.config_cache_ttl, deadline=deadline
+            )
+            api.raida = RaidaClient(
+                raida_http,
+                username=settings.raida_user,
+                password=settings.raida_password,
+                deadline=deadline,
+            )
+            app.state.api = api
+            try:
+                yield
+            finally:
+                api.configs = None
+                api.raida = None
+
+    async def raida_ready(request: object) -> None:
+        assert api.raida is not None
+        await api.raida.ready()
+
+    async def configs_ready(request: object) -> None:
+        assert api.configs is not None
+        await api.configs.ready()
+
+    routes = [
+        *api.routes(),
+        *health_routes({"raida": raida_ready, "configs": configs_ready}),
+        *docs_routes(openapi_document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+    ]
+    return build_app(
+        service=SERVICE,
+        routes=routes,
+        common=common,
+        lifespan=lifespan,
+        language="ru",
+        cors=Cors(settings.cors_origins),
+    )

@@ -1,0 +1,145 @@
+"""Reading a project's config set from the configs service, with the caller's credentials.
+
+The configs service authorises with the caller's token, so its answer belongs to that caller:
+the short-lived cache is keyed by user id, Project-ID, Account-ID and the types asked for, and
+is never shared across users. The path is `/configs/{types}/` with its final slash (the
+original asked without it and paid a 301 hop on every request), joined to
+`CONFIGS_SERVICE_URL` whether or not that ends with a slash.
+
+How its answers reach our client (decisions.md): 401/403 pass through with its code; 404 (no
+configs at all) is SERVICE_ERROR naming every type the route needs; other 4xx, 5xx and
+transport failures are upstream errors with `detail.upstream = configs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ..core.auth import MESSAGES as AUTH_MESSAGES
+from ..core.errors import ApiError
+from ..core.headers import Context
+from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
+from .config_format import ConfigSet, Need, service_error, validate
+
+log = logging.getLogger("step_platform.contests.configs")
+
+UPSTREAM = "configs"
+MAX_ENTRIES = 4096
+
+CacheKey = tuple[str, str, str | None, tuple[str, ...]]
+
+
+class TtlCache:
+    """A small bounded map whose entries expire; `ttl <= 0` disables it."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float], max_entries: int = MAX_ENTRIES):
+        self.ttl = ttl
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: OrderedDict[CacheKey, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: CacheKey) -> Any | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self.clock() >= entry[0]:
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, key: CacheKey, value: Any) -> None:
+        if self.ttl <= 0:
+            return
+        self._entries[key] = (self.clock() + self.ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+class ConfigsClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        cache_ttl: float,
+        deadline: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.http = http
+        self.deadline = deadline
+        self.cache = TtlCache(cache_ttl, clock)
+        self.fetches = 0  # observable by tests and the benchmark
+
+    async def config_set(
+        self, *, user_id: str, context: Context, authorization: str, need: Need
+    ) -> ConfigSet:
+        """The route's validated config values, or the error the client should see."""
+        key: CacheKey = (user_id, context.project_id, context.account_id, need.types)
+        data = self.cache.get(key)
+        if data is None:
+            data = await self._fetch(context, authorization, need)
+            self.cache.put(key, data)
+        return validate(data, need)
+
+    async def _fetch(self, context: Context, authorization: str, need: Need) -> dict[str, Any]:
+        headers = {"Authorization": authorization, "Project-ID": context.project_id}
+        if context.account_id:
+            headers["Account-ID"] = context.account_id
+        url = f"configs/{','.join(need.types)}/"
+        self.fetches += 1
+        try:
+            async with asyncio.timeout(self.deadline):
+                response = await call(self.http, UPSTREAM, "GET", url, headers=headers)
+        except TimeoutError:
+            raise UpstreamTimeout(UPSTREAM, "deadline") from None
+        status = response.status_code
+        if status in (401, 403):
+            raise _passed_through(response)
+        if status == 404:
+            raise service_error(list(need.types))
+        if status != 200:
+            log.warning("configs answered %s", status)
+            raise UpstreamBadResponse(UPSTREAM, f"status {status}")
+        body = json_of(response, UPSTREAM)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            # The original's rule: an answer without `data` is an unusable config set.
+            raise service_error(list(need.types))
+        return data
+
+    async def ready(self) -> None:
+        try:
+            async with asyncio.timeout(self.deadline):
+                response = await call(self.http, UPSTREAM, "GET", "healthz")
+        except TimeoutError:
+            raise UpstreamTimeout(UPSTREAM, "deadline") from None
+        if response.status_code != 200:
+            raise UpstreamBadResponse(UPSTREAM, f"healthz status {response.status_code}")
+
+
+def _passed_through(response: httpx.Response) -> ApiError:
+    """The configs service's own 401/403, with its code and message when it sent them."""
+    status = response.status_code
+    code, message = ("TOKEN_INCORRECT", AUTH_MESSAGES["TOKEN_INCORRECT"])
+    if status == 403:
+        code, message = ("FORBIDDEN", AUTH_MESSAGES["FORBIDDEN"])
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, dict):
+        if isinstance(detail.get("code"), str):
+            code = detail["code"]
+        if isinstance(detail.get("message"), str):
+            message = detail["message"]
+    elif isinstance(detail, str):
+        message = detail
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return ApiError(status, code, message, headers=headers, upstream=UPSTREAM)

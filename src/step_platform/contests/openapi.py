@@ -1,0 +1,318 @@
+"""The OpenAPI 3.0.3 document of the step service, written as data.
+
+Unlike the original's generated document (which described several shapes wrongly, spec/step.md
+4.11), this one describes the responses actually sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.docs import CONTEXT_HEADERS, document, error_response, json_response
+
+TITLE = "API Contests"
+VERSION = "0.0.1"
+TAG = "Contests"
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "nullable": True, **extra}
+
+
+def _envelope(data: dict[str, Any] | None, *, count: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {"detail": _ref("Detail")}
+    required = ["detail"]
+    if data is not None:
+        info_props: dict[str, Any] = {"api_version": {"type": "string", "example": VERSION}}
+        if count:
+            info_props["count"] = {"type": "integer"}
+        props["data"] = data
+        props["info"] = {"type": "object", "properties": info_props}
+        required += ["data", "info"]
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _list_of(name: str) -> dict[str, Any]:
+    return _envelope({"type": "array", "items": _ref(name)}, count=True)
+
+
+STATE = {
+    "type": "object",
+    "properties": {
+        "code": {
+            "type": "string",
+            "enum": ["TASK_COMPLETED", "TASK_UNCOMPLETED", "TASK_DOES_NOT_EXIST"],
+        },
+        "message": {"type": "string"},
+    },
+}
+
+CONTEST_FIELDS: dict[str, Any] = {
+    "id": {"type": "string", "format": "uuid"},
+    "title": _nullable("string"),
+    "description": _nullable("string"),
+    "status_id": _nullable("string", format="uuid"),
+    "status_name": _nullable("string"),
+    "deadline": _nullable("string", example="28.11.2024", description="dd.mm.YYYY"),
+    "award": _nullable("string"),
+    "brief": _nullable("string"),
+    "profession": _nullable("string"),
+    "projects": _nullable("string"),
+    "konkurs_category": _nullable("string"),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Detail": {
+        "type": "object",
+        "properties": {"code": {"type": "string", "example": "OK"}, "message": {"type": "string"}},
+    },
+    "ContestItem": {"type": "object", "properties": CONTEST_FIELDS},
+    "ContestTaskItem": {
+        "type": "object",
+        "properties": {k: v for k, v in CONTEST_FIELDS.items() if k != "profession"},
+    },
+    "MyTaskItem": {
+        "type": "object",
+        "properties": {
+            **CONTEST_FIELDS,
+            "application_status": {
+                "type": "object",
+                "properties": {
+                    **STATE["properties"],
+                    "application_id": {"type": "string", "format": "uuid"},
+                    "solution_link": _nullable("string"),
+                },
+            },
+        },
+    },
+    "HistoryItem": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "title": _nullable("string"),
+            "created_at": _nullable("string", example="06 November 2024"),
+            "deadline": _nullable("string", example="28 November 2024"),
+            "solution_link": _nullable("string"),
+            "attachments": {
+                "type": "object",
+                "nullable": True,
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "url": {"type": "string"},
+                    "content_type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "ContestDetails": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "title": _nullable("string"),
+            "description": _nullable("string"),
+            "created_at": _nullable("string", example="06.11.2024"),
+            "status_id": _nullable("string", format="uuid"),
+            "status_name": _nullable("string"),
+            "deadline": _nullable("string", example="28.11.2024"),
+            "award": _nullable("string"),
+            "profession": _nullable("string"),
+            "category": _nullable("string"),
+            "attachments": {
+                "type": "array",
+                "nullable": True,
+                "items": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                },
+            },
+            "user_task_id": _nullable("string", format="uuid"),
+            "user_task_status": STATE,
+        },
+    },
+    "Joined": {
+        "type": "object",
+        "properties": {
+            "task_id": {"type": "string", "format": "uuid"},
+            "status": {"type": "string", "example": "Новая"},
+            "contest_id": {"type": "string", "format": "uuid"},
+            "user_id": {"type": "string", "format": "uuid"},
+        },
+    },
+}
+
+COMMON_ERRORS = {
+    "400": error_response("INVALID_HEADER / BAD_REQUEST"),
+    "401": error_response("TOKEN_MISSING / TOKEN_INCORRECT / TOKEN_EXPIRED"),
+    "500": error_response("SERVICE_ERROR: the project's config set is unusable (detail.errors)"),
+    "502": error_response("UPSTREAM_ERROR (raida or configs)"),
+    "503": error_response("UPSTREAM_UNAVAILABLE"),
+    "504": error_response("UPSTREAM_TIMEOUT"),
+}
+
+
+def _path_uuid(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+
+
+def _op(
+    summary: str,
+    ok: tuple[str, dict[str, Any]],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: str = "200",
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {status: json_response(*ok)}
+    responses.update(COMMON_ERRORS)
+    for code, text in (errors or {}).items():
+        responses[code] = error_response(text)
+    op: dict[str, Any] = {
+        "tags": [TAG],
+        "summary": summary,
+        "parameters": [*CONTEXT_HEADERS, *(params or [])],
+        "responses": dict(sorted(responses.items())),
+    }
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+def openapi_document() -> dict[str, Any]:
+    contest_id = _path_uuid("contest_id")
+    paths = {
+        "/contests/active/": {
+            "get": _op("Active contests (accepting works)", ("OK", _list_of("ContestItem")))
+        },
+        "/contests/archive/": {
+            "get": _op("Finished contests (done, no winner)", ("OK", _list_of("ContestItem")))
+        },
+        "/contests/{contest_id}/": {
+            "get": _op(
+                "One contest and the caller's application",
+                ("OK", _envelope(_ref("ContestDetails"), count=False)),
+                params=[contest_id],
+                errors={"404": "NOT_FOUND: Конкурс не найден."},
+            )
+        },
+        "/contests/{contest_id}/task/": {
+            "get": _op(
+                "Applications of a contest by status",
+                ("OK", _list_of("ContestTaskItem")),
+                params=[
+                    contest_id,
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "description": "status id (UUID), repeatable; default approved+completed",
+                        "schema": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+                        "style": "form",
+                        "explode": True,
+                    },
+                ],
+            )
+        },
+        "/contests/user/my/tasks/": {
+            "get": _op("Running contests the caller applied to", ("OK", _list_of("MyTaskItem")))
+        },
+        "/contests/user/my/history/": {
+            "get": _op("Finished contests the caller submitted to", ("OK", _list_of("HistoryItem")))
+        },
+        "/contests/user/{user_id}/history/": {
+            "get": _op(
+                "Finished contests a user submitted to",
+                ("OK", _list_of("HistoryItem")),
+                params=[_path_uuid("user_id")],
+            )
+        },
+        "/contests/user/my/task/": {
+            "post": _op(
+                "Apply to a contest",
+                ("Created", _envelope(_ref("Joined"), count=False)),
+                status="201",
+                body={
+                    "required": True,
+                    "content": {
+                        media: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["contest_id"],
+                                "properties": {"contest_id": {"type": "string", "format": "uuid"}},
+                            }
+                        }
+                        for media in (
+                            "application/json",
+                            "application/x-www-form-urlencoded",
+                            "multipart/form-data",
+                        )
+                    },
+                },
+                errors={
+                    "404": "NOT_FOUND: Конкурс не найден.",
+                    "409": "ENTITY_EXISTS: Задача для участия в конкурсе уже существует.",
+                },
+            )
+        },
+        "/contests/user/my/task/{task_id}/": {
+            "delete": _op(
+                "Withdraw the caller's application",
+                ("OK", _envelope(None, count=False)),
+                params=[_path_uuid("task_id")],
+                errors={
+                    "404": "NOT_FOUND: Заявка на участие не найдена.",
+                    "400": "INVALID_HEADER / TASK_COMPLETED: Решение уже отправлено",
+                },
+            )
+        },
+        "/contests/user/my/task/send_solution": {
+            "post": _op(
+                "Submit a solution to the caller's application",
+                ("OK", _envelope(None, count=False)),
+                body={
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["task_id", "solution_file"],
+                                "properties": {
+                                    "task_id": {"type": "string", "format": "uuid"},
+                                    "solution_file": {"type": "string", "format": "binary"},
+                                    "solution_link": {"type": "string"},
+                                    "comments": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                errors={
+                    "400": "INVALID_HEADER / BAD_REQUEST (detail.fields) / TASK_COMPLETED",
+                    "404": "TASK_DOES_NOT_EXIST: Заявка не найдена",
+                    "413": "PAYLOAD_TOO_LARGE: the file is over STEP_MAX_UPLOAD_BYTES",
+                    "415": "UNSUPPORTED_MEDIA_TYPE",
+                },
+            )
+        },
+    }
+    doc = document(
+        TITLE,
+        VERSION,
+        "Contests section of the Step personal cabinet, backed by Raida. Every route needs a "
+        "User Center bearer token and the Project-ID header (Account-ID optional).",
+        paths,
+        SCHEMAS,
+        bearer=True,
+    )
+    doc["tags"] = [{"name": TAG}]
+    return doc

@@ -1,0 +1,521 @@
+"""The ten routes of the step API (spec/step.md section 4), one handler each.
+
+Every handler runs the same pipeline: the caller's token, the context headers and the body
+are validated first (no upstream call for a bad request), then the route's config values are
+read (configs service, cached briefly per user), then Raida. Raida calls per request are
+constant: lists are one search, "my tasks" and "history" are two searches joined in memory
+(run concurrently), contest details one read and one search.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core.auth import Principal, TokenVerifier
+from ..core.errors import ApiError
+from ..core.headers import Context, context_headers
+from ..core.responses import JSON
+from . import config_format as need
+from . import forms, rql
+from .config_format import ConfigSet, Need
+from .configs_client import ConfigsClient
+from .presenters import (
+    contest_details,
+    contest_item,
+    contest_key,
+    contest_task_item,
+    custom_fields,
+    first_by_contest,
+    history_item,
+    my_task_item,
+    process_id,
+    same_id,
+    status_id,
+)
+from .raida_client import RaidaClient
+
+log = logging.getLogger("step_platform.contests")
+
+API_VERSION = "0.0.1"
+ATTACHMENT_FETCH_LIMIT = 8
+
+MSG_ACTIVE = "Получение списка всех конкурсов со статусом Прием работ. Активные конкурсы."
+MSG_ARCHIVE = (
+    "Получение списка всех конкурсов со статусом Завершен и Победитель не выбран. Архив конкурсов."
+)
+MSG_DETAILS = "Данные конкурса"
+MSG_CONTEST_TASKS = "Получение списка задач конкурса по статусам"
+MSG_MY_TASKS = (
+    "Получение списка всех конкурсов со статусом Прием работ, Прием работ окончен, Голосование, "
+    "Подведение итогов, Завершен. Для раздела мои задания."
+)
+MSG_HISTORY = "Получение списка всех конкурсов со статусом Завершен. Для раздела история участия."
+MSG_JOINED = "Заявка на конкурс создана"
+MSG_QUIT = 'Статус заявки изменен на "Отказ"'
+MSG_SENT = "Решение успешно отправлено"
+
+NEW_TASK_STATUS_NAME = "Новая"
+
+T = TypeVar("T")
+
+
+# --- envelopes ---------------------------------------------------------------------------------
+
+
+def ok_list(message: str, data: list[dict[str, Any]]) -> Response:
+    return JSON(
+        {
+            "detail": {"code": "OK", "message": message},
+            "data": data,
+            "info": {"api_version": API_VERSION, "count": len(data)},
+        }
+    )
+
+
+def ok_data(message: str, data: dict[str, Any], status: int = 200) -> Response:
+    return JSON(
+        {
+            "detail": {"code": "OK", "message": message},
+            "data": data,
+            "info": {"api_version": API_VERSION},
+        },
+        status_code=status,
+    )
+
+
+def ok(message: str) -> Response:
+    return JSON({"detail": {"code": "OK", "message": message}})
+
+
+def contest_not_found() -> ApiError:
+    return ApiError(404, "NOT_FOUND", "Конкурс не найден.")
+
+
+def entity_exists() -> ApiError:
+    return ApiError(
+        409,
+        "ENTITY_EXISTS",
+        "Задача для участия в конкурсе уже существует.",
+        body={"info": {"api_version": API_VERSION}},
+    )
+
+
+def task_completed() -> ApiError:
+    return ApiError(400, "TASK_COMPLETED", "Решение уже отправлено")
+
+
+def bad_status_filter() -> ApiError:
+    return forms.field_errors({"status": [forms.BAD_UUID]})
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+async def gather(*aws: Awaitable[Any]) -> list[Any]:
+    """Run concurrently; the first failure propagates and the others are cancelled."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+class LockMap:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Any, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Any) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def _created(task: dict[str, Any]) -> datetime:
+    value = task.get("created_at")
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return datetime.max.replace(tzinfo=UTC)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.max.replace(tzinfo=UTC)
+
+
+def oldest(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The task that wins a join race: earliest `created_at`, then Raida's (creation) order."""
+    return min(enumerate(tasks), key=lambda pair: (_created(pair[1]), pair[0]))[1]
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    context: Context
+    authorization: str
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user_id
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+class StepApi:
+    """The handlers, bound to their collaborators (created in the app's lifespan)."""
+
+    def __init__(
+        self,
+        *,
+        verifier: TokenVerifier,
+        tz: tzinfo,
+        max_upload_bytes: int,
+    ) -> None:
+        self.verifier = verifier
+        self.tz = tz
+        self.max_upload_bytes = max_upload_bytes
+        self.configs: ConfigsClient | None = None
+        self.raida: RaidaClient | None = None
+        self.join_locks = LockMap()
+        self.task_locks = LockMap()
+
+    # collaborators ------------------------------------------------------------------------
+
+    @property
+    def _raida(self) -> RaidaClient:
+        assert self.raida is not None, "the app's lifespan has not run"
+        return self.raida
+
+    def caller(self, request: Request) -> Caller:
+        authorization = request.headers.get("authorization")
+        principal = self.verifier.verify(authorization)
+        assert authorization is not None
+        return Caller(principal, context_headers(request), authorization)
+
+    async def config(self, caller: Caller, route_need: Need) -> ConfigSet:
+        assert self.configs is not None, "the app's lifespan has not run"
+        return await self.configs.config_set(
+            user_id=caller.user_id,
+            context=caller.context,
+            authorization=caller.authorization,
+            need=route_need,
+        )
+
+    # 1, 2 -----------------------------------------------------------------------------------
+
+    async def active(self, request: Request) -> Response:
+        cfg = await self.config(self.caller(request), need.ACTIVE)
+        query = rql.contests(
+            cfg["contest_process_id.value"], [cfg["contest_status_id.acceptance_works"]]
+        )
+        contests = await self._raida.search(cfg["node_id.value"], query)
+        return ok_list(MSG_ACTIVE, [contest_item(c, self.tz) for c in contests])
+
+    async def archive(self, request: Request) -> Response:
+        cfg = await self.config(self.caller(request), need.ARCHIVE)
+        query = rql.contests(
+            cfg["contest_process_id.value"],
+            [cfg["contest_status_id.done"], cfg["contest_status_id.no_winner"]],
+        )
+        contests = await self._raida.search(cfg["node_id.value"], query)
+        return ok_list(MSG_ARCHIVE, [contest_item(c, self.tz) for c in contests])
+
+    # 3 --------------------------------------------------------------------------------------
+
+    async def details(self, request: Request) -> Response:
+        contest_id = str(request.path_params["contest_id"])
+        caller = self.caller(request)
+        cfg = await self.config(caller, need.DETAILS)
+        node = cfg["node_id.value"]
+        live = [
+            cfg["task_status_id.new"],
+            cfg["task_status_id.approved"],
+            cfg["task_status_id.completed"],
+        ]
+        contest, tasks = await gather(
+            self._raida.get_task(node, contest_id),
+            self._raida.search(
+                node,
+                rql.user_tasks(
+                    cfg["task_process_id.value"],
+                    caller.user_id,
+                    contest_id=contest_id,
+                    statuses=live,
+                ),
+            ),
+        )
+        if contest is None or process_id(contest) != cfg["contest_process_id.value"]:
+            raise contest_not_found()
+        user_task = next((t for t in tasks if status_id(t) in live), None)
+        data = contest_details(contest, user_task, cfg["task_status_id.completed"], self.tz)
+        return ok_data(MSG_DETAILS, data)
+
+    # 4 --------------------------------------------------------------------------------------
+
+    async def contest_tasks(self, request: Request) -> Response:
+        contest_id = str(request.path_params["contest_id"])
+        caller = self.caller(request)
+        try:
+            wanted = [rql.uuid_value(s.strip()) for s in request.query_params.getlist("status")]
+        except rql.RqlValueError:
+            raise bad_status_filter() from None
+        cfg = await self.config(caller, need.CONTEST_TASKS)
+        statuses = wanted or [cfg["task_status_id.approved"], cfg["task_status_id.completed"]]
+        query = rql.contest_tasks(cfg["task_process_id.value"], contest_id, statuses)
+        tasks = await self._raida.search(cfg["node_id.value"], query)
+        return ok_list(MSG_CONTEST_TASKS, [contest_task_item(t, self.tz) for t in tasks])
+
+    # 5 --------------------------------------------------------------------------------------
+
+    async def my_tasks(self, request: Request) -> Response:
+        caller = self.caller(request)
+        cfg = await self.config(caller, need.MY_TASKS)
+        node = cfg["node_id.value"]
+        running = [
+            cfg[f"contest_status_id.{s}"]
+            for s in ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
+        ]
+        contests, tasks = await gather(
+            self._raida.search(node, rql.contests(cfg["contest_process_id.value"], running)),
+            self._raida.search(
+                node,
+                rql.user_tasks(
+                    cfg["task_process_id.value"],
+                    caller.user_id,
+                    not_status=cfg["task_status_id.rejection"],
+                ),
+            ),
+        )
+        by_contest = first_by_contest(tasks)
+        completed = cfg["task_status_id.completed"]
+        items = [
+            my_task_item(contest, by_contest[key], completed, self.tz)
+            for contest in contests
+            if (key := contest_key(contest)) in by_contest
+        ]
+        return ok_list(MSG_MY_TASKS, items)
+
+    # 6, 7 -----------------------------------------------------------------------------------
+
+    async def my_history(self, request: Request) -> Response:
+        caller = self.caller(request)
+        return await self._history(caller, caller.user_id)
+
+    async def user_history(self, request: Request) -> Response:
+        # Open to any authenticated user, as in the original (recorded in compat.md).
+        user_id = str(request.path_params["user_id"])
+        return await self._history(self.caller(request), user_id)
+
+    async def _history(self, caller: Caller, user_id: str) -> Response:
+        cfg = await self.config(caller, need.HISTORY)
+        node = cfg["node_id.value"]
+        contests, tasks = await gather(
+            self._raida.search(
+                node,
+                rql.contests(cfg["contest_process_id.value"], [cfg["contest_status_id.done"]]),
+            ),
+            self._raida.search(
+                node,
+                rql.user_tasks(
+                    cfg["task_process_id.value"],
+                    user_id,
+                    statuses=[cfg["task_status_id.completed"]],
+                ),
+            ),
+        )
+        by_contest = first_by_contest(tasks)
+        pairs = [
+            (contest, by_contest[key])
+            for contest in contests
+            if (key := contest_key(contest)) in by_contest
+        ]
+        await self._fill_attachments(node, [task for _, task in pairs])
+        return ok_list(MSG_HISTORY, [history_item(c, t, self.tz) for c, t in pairs])
+
+    async def _fill_attachments(self, node: str, tasks: list[dict[str, Any]]) -> None:
+        """Raida-mock (and Raida's task objects) carry attachments; fetch only where absent."""
+        missing = [t for t in tasks if "attachments" not in t and isinstance(t.get("id"), str)]
+        if not missing:
+            return
+        limit = asyncio.Semaphore(ATTACHMENT_FETCH_LIMIT)
+
+        async def fetch(task: dict[str, Any]) -> None:
+            async with limit:
+                task["attachments"] = await self._raida.attachments(node, task["id"])
+
+        await gather(*(fetch(t) for t in missing))
+
+    # 8 --------------------------------------------------------------------------------------
+
+    async def join(self, request: Request) -> Response:
+        caller = self.caller(request)
+        contest_id = await forms.join_contest_id(request)
+        cfg = await self.config(caller, need.JOIN)
+        node = cfg["node_id.value"]
+        task_process = cfg["task_process_id.value"]
+        live = [
+            cfg["task_status_id.new"],
+            cfg["task_status_id.approved"],
+            cfg["task_status_id.completed"],
+        ]
+        mine = rql.user_tasks(task_process, caller.user_id, contest_id=contest_id, statuses=live)
+        # In-process serialisation per (user, contest); the re-check after creating covers
+        # several instances racing through the same Raida.
+        async with self.join_locks.hold((caller.user_id, contest_id)):
+            contest = await self._raida.get_task(node, contest_id)
+            if contest is None or process_id(contest) != cfg["contest_process_id.value"]:
+                raise contest_not_found()
+            if await self._raida.search(node, mine):
+                raise entity_exists()
+            created = await self._raida.create_task(
+                node,
+                task_process,
+                {
+                    "title": "",
+                    "description": "",
+                    "author": None,
+                    "assignee": None,
+                    "status_id": cfg["task_status_id.new"],
+                    "custom_fields": {
+                        "cf_konkurs_link": "",
+                        "cf_award": "",
+                        "cf_brief": "",
+                        "cf_startdate": "",
+                        "cf_konkurs_category": "",
+                        "cf_konkurs_id": contest_id,
+                        "cf_userid": caller.user_id,
+                    },
+                },
+            )
+            task_id = created["id"]
+            await self._settle_join_race(node, mine, task_id, cfg)
+        data = {
+            "task_id": task_id,
+            "status": NEW_TASK_STATUS_NAME,
+            "contest_id": contest_id,
+            "user_id": caller.user_id,
+        }
+        return ok_data(MSG_JOINED, data, status=201)
+
+    async def _settle_join_race(self, node: str, mine: str, task_id: str, cfg: ConfigSet) -> None:
+        """Keep the oldest live application; withdraw the other new ones; 409 if ours lost."""
+        live = await self._raida.search(node, mine)
+        if not live:
+            return
+        winner = oldest(live)
+        if same_id(str(winner.get("id"))) == same_id(task_id):
+            return
+        new = cfg["task_status_id.new"]
+        losers = {same_id(task_id)} | {
+            same_id(t["id"])
+            for t in live
+            if t is not winner and isinstance(t.get("id"), str) and status_id(t) == new
+        }
+        log.warning("join race: keeping %s, withdrawing %s", winner.get("id"), sorted(losers))
+        reject = {"status_id": cfg["task_status_id.rejection"]}
+        await gather(*(self._raida.patch_task(node, loser, reject) for loser in sorted(losers)))
+        raise entity_exists()
+
+    # 9 --------------------------------------------------------------------------------------
+
+    async def _own_task(
+        self, node: str, task_id: str, caller: Caller, cfg: ConfigSet
+    ) -> dict[str, Any] | None:
+        """The caller's own application, or None (unknown, another process, another user)."""
+        task = await self._raida.get_task(node, task_id)
+        if task is None or process_id(task) != cfg["task_process_id.value"]:
+            return None
+        owner = custom_fields(task).get("cf_userid")
+        if not isinstance(owner, str) or same_id(owner.strip()) != caller.user_id:
+            return None
+        return task
+
+    async def quit(self, request: Request) -> Response:
+        task_id = str(request.path_params["task_id"])
+        caller = self.caller(request)
+        cfg = await self.config(caller, need.QUIT)
+        node = cfg["node_id.value"]
+        async with self.task_locks.hold(task_id):
+            task = await self._own_task(node, task_id, caller, cfg)
+            state = status_id(task) if task else None
+            if state == cfg["task_status_id.completed"]:
+                raise task_completed()
+            if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
+                raise ApiError(404, "NOT_FOUND", "Заявка на участие не найдена.")
+            await self._raida.patch_task(
+                node, task_id, {"status_id": cfg["task_status_id.rejection"]}
+            )
+        return ok(MSG_QUIT)
+
+    # 10 -------------------------------------------------------------------------------------
+
+    async def send_solution(self, request: Request) -> Response:
+        caller = self.caller(request)
+        submitted, form = await forms.solution(request, max_upload_bytes=self.max_upload_bytes)
+        try:
+            cfg = await self.config(caller, need.SEND_SOLUTION)
+            node = cfg["node_id.value"]
+            async with self.task_locks.hold(submitted.task_id):
+                task = await self._own_task(node, submitted.task_id, caller, cfg)
+                state = status_id(task) if task else None
+                if state == cfg["task_status_id.completed"]:
+                    raise task_completed()
+                if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
+                    raise ApiError(404, "TASK_DOES_NOT_EXIST", "Заявка не найдена")
+                await self._raida.upload_attachment(node, submitted.task_id, submitted.upload)
+                patch: dict[str, Any] = {"status_id": cfg["task_status_id.completed"]}
+                extra = {
+                    k: v
+                    for k, v in (
+                        ("solution_link", submitted.solution_link),
+                        ("comments", submitted.comments),
+                    )
+                    if v
+                }
+                if extra:
+                    patch["custom_fields"] = extra
+                await self._raida.patch_task(node, submitted.task_id, patch)
+        finally:
+            if form is not None:
+                await form.close()
+        return ok(MSG_SENT)
+
+    # routing --------------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/contests/active", self.active, methods=["GET"]),
+            Route("/contests/archive", self.archive, methods=["GET"]),
+            Route("/contests/user/my/tasks", self.my_tasks, methods=["GET"]),
+            Route("/contests/user/my/history", self.my_history, methods=["GET"]),
+            Route("/contests/user/my/task", self.join, methods=["POST"]),
+            Route("/contests/user/my/task/send_solution", self.send_solution, methods=["POST"]),
+            Route("/contests/user/my/task/{task_id:uuid}", self.quit, methods=["DELETE"]),
+            Route("/contests/user/{user_id:uuid}/history", self.user_history, methods=["GET"]),
+            Route("/contests/{contest_id:uuid}/task", self.contest_tasks, methods=["GET"]),
+            Route("/contests/{contest_id:uuid}", self.details, methods=["GET"]),
+        ]

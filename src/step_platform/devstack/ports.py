@@ -1,0 +1,89 @@
+"""Which port each part of the chain listens on, and the check that they are free.
+
+The demo uses the seed's fixed ports; tests ask for free ones so that they never collide with a
+running demo or with each other.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, fields
+
+LISTEN_HOST = "127.0.0.1"
+
+
+class PortInUse(RuntimeError):
+    """A port the chain needs is taken; the message is one line with a way out."""
+
+
+@dataclass(frozen=True)
+class PortMap:
+    nginx: int = 8000
+    configs: int = 8001
+    registry: int = 8002
+    step: tuple[int, ...] = (8080,)
+    raida: int = 8090
+    user_center: int = 8091
+
+    @classmethod
+    def free(cls, step_instances: int = 1) -> PortMap:
+        """Ports the kernel hands out now: all distinct, for tests running beside a demo."""
+        ports = free_ports(5 + step_instances)
+        return cls(
+            nginx=ports[0],
+            configs=ports[1],
+            registry=ports[2],
+            raida=ports[3],
+            user_center=ports[4],
+            step=tuple(ports[5:]),
+        )
+
+    def named(self) -> list[tuple[str, int]]:
+        """(what, port) for every listener, step instances numbered from 1."""
+        out: list[tuple[str, int]] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                out += [(f"{f.name}-{i}", port) for i, port in enumerate(value, 1)]
+            else:
+                out.append((f.name, value))
+        return out
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports, all held open until every one is chosen."""
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind((LISTEN_HOST, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def port_in_use(port: int, host: str = LISTEN_HOST) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_free(ports: PortMap, host: str = LISTEN_HOST) -> None:
+    """Raise `PortInUse` naming the first taken port, what needs it and what to do."""
+    for what, port in ports.named():
+        if port_in_use(port, host):
+            way_out = (
+                "choose another with --port N"
+                if what == "nginx"
+                else f"stop the program using it (`ss -ltnp 'sport = :{port}'` shows it)"
+            )
+            raise PortInUse(
+                f"port {port} ({what}) on {host} is already in use: is a demo already running? "
+                f"Stop it, or {way_out}."
+            )

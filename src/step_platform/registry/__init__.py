@@ -1,0 +1,1 @@
+"""The configs registry: typed objects (configs, links) in Postgres, one generic engine."""

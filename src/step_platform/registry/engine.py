@@ -1,0 +1,356 @@
+"""The generic engine: reads and writes of one kind, whichever kind it is.
+
+Every write is one statement over a whole batch (`unnest` of column arrays), inside one
+transaction: a bulk request succeeds whole or changes nothing, and a single request is a batch
+of one. Concurrency is left to Postgres:
+* `internal_id` is `nextval` of the kind's sequence inside the INSERT, in request order;
+* uniqueness is the unique indexes' job: INSERT ... ON CONFLICT DO NOTHING tells which items
+  clashed, an UPDATE's unique violation is analysed after the rollback; both become 409
+  `ENTITY_EXISTS` per item — never a check-then-insert race, never a 500;
+* PATCH merges `data` and `meta` in the UPDATE itself (`data || $patch`), so concurrent
+  patches of different keys both land;
+* a deadlock between two batches is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+
+from ..core.errors import ApiError
+from .db import Store
+from .filters import ListQuery
+from .kinds import Kind, UniqueRule
+from .validation import UNIQUE, DataMode, Errors, Mode, WriteItem
+
+log = logging.getLogger("step_platform.registry")
+
+Record = asyncpg.Record
+ATTEMPTS = 3
+NOT_AN_OBJECT = "Stored data is not an object: it cannot be merged; replace it with PUT."
+UNKNOWN_CLASH = "This item clashes with an existing record."
+
+
+class ItemsError(ApiError):
+    """A batch failed; `items` has one field map per request item, `{}` for good ones."""
+
+    def __init__(self, status: int, code: str, message: str, items: list[Errors]) -> None:
+        super().__init__(status, code, message, items=items)
+        self.items = items
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+# --- SQL, built once per kind from its declaration ------------------------------------------
+
+
+def _clash_exists(kind: Kind, rule: UniqueRule) -> str:
+    """A row `x` other than the batch's holds the key of batch row `u` (NULLs not distinct)."""
+    first, *rest = rule.columns
+    match = " ".join(f"AND x.{c} IS NOT DISTINCT FROM u.{c}" for c in rest)
+    return f"SELECT 1 FROM {kind.table} AS x WHERE x.{first} = u.{first} {match}"
+
+
+@lru_cache(maxsize=8)
+def _sql(kind: Kind) -> dict[str, str]:
+    columns = ", ".join(c.name for c in kind.columns)
+    returning = ", ".join(f"t.{c.name}" for c in kind.columns)
+    own = kind.writable
+    own_names = ", ".join(c.name for c in own)
+
+    types = ["uuid[]", *(c.sql_type for c in own), "text[]", "text[]"]
+    args = ", ".join(f"CAST(${i} AS {t})" for i, t in enumerate(types, 1))
+    insert = f"""
+        INSERT INTO {kind.table} AS t (id, created_date, modified_date, {own_names}, meta, data)
+        SELECT u.id, now(), now(), {", ".join(f"u.{c.name}" for c in own)},
+               CAST(u.meta AS jsonb) || jsonb_build_object('internal_id', nextval('{kind.sequence}')),
+               CAST(u.data AS jsonb)
+        FROM unnest({args}) WITH ORDINALITY AS u(id, {own_names}, meta, data, ord)
+        WHERE NOT EXISTS (SELECT 1 FROM {kind.table} AS x WHERE x.id = u.id)
+        {"".join(f"AND NOT EXISTS ({_clash_exists(kind, rule)}) " for rule in kind.unique)}
+        ORDER BY u.ord
+        ON CONFLICT DO NOTHING
+        RETURNING {returning}"""  # noqa: E501
+
+    types = ["uuid[]"]
+    aliases = ["id"]
+    sets = []
+    for c in own:
+        types += ["bool[]", c.sql_type]
+        aliases += [f"set_{c.name}", c.name]
+        sets.append(f"{c.name} = CASE WHEN u.set_{c.name} THEN u.{c.name} ELSE t.{c.name} END")
+    types += ["int4[]", "text[]", "text[]"]
+    aliases += ["data_mode", "data", "meta"]
+    args = ", ".join(f"CAST(${i} AS {t})" for i, t in enumerate(types, 1))
+    update = f"""
+        UPDATE {kind.table} AS t SET
+            {", ".join(sets)},
+            data = CASE u.data_mode
+                WHEN {DataMode.REPLACE} THEN CAST(u.data AS jsonb)
+                WHEN {DataMode.MERGE} THEN
+                    (CASE WHEN jsonb_typeof(t.data) = 'object' THEN t.data ELSE '{{}}' END)
+                    || CAST(u.data AS jsonb)
+                ELSE t.data END,
+            meta = (CASE WHEN jsonb_typeof(t.meta) = 'object' THEN t.meta ELSE '{{}}' END)
+                   || CAST(u.meta AS jsonb),
+            modified_date = now()
+        FROM unnest({args}) AS u({", ".join(aliases)})
+        WHERE t.id = u.id
+          AND (u.data_mode <> {DataMode.MERGE} OR t.data IS NULL
+               OR jsonb_typeof(t.data) IN ('object', 'null'))
+        RETURNING {returning}"""
+
+    deactivate = f"""
+        UPDATE {kind.table} AS t SET
+            meta = jsonb_set(CASE WHEN jsonb_typeof(t.meta) = 'object' THEN t.meta
+                             ELSE '{{}}' END, '{{status}}', '"inactive"'),
+            modified_date = now()
+        WHERE t.id = ANY(CAST($1 AS uuid[]))
+        RETURNING t.id"""
+
+    return {
+        "get": f"SELECT {columns} FROM {kind.table} WHERE id = $1",
+        "existing": f"SELECT id, jsonb_typeof(data) AS data_type FROM {kind.table} "
+        "WHERE id = ANY(CAST($1 AS uuid[]))",
+        "insert": insert,
+        "update": update,
+        "deactivate": deactivate,
+    }
+
+
+@lru_cache(maxsize=8)
+def _clash_sql(kind: Kind, rule: UniqueRule) -> str:
+    """Rows holding any of the given keys (NULLs not distinct), tagged with the key's position."""
+    cols = [kind.by_name[name] for name in rule.columns]
+    args = ", ".join(f"CAST(${i} AS {c.sql_type})" for i, c in enumerate(cols, 1))
+    match = " AND ".join(f"t.{c.name} IS NOT DISTINCT FROM k.{c.name}" for c in cols)
+    names = ", ".join(c.name for c in cols)
+    return (
+        f"SELECT k.ord, t.id FROM unnest({args}) WITH ORDINALITY AS k({names}, ord) "
+        f"JOIN {kind.table} AS t ON t.{cols[0].name} = k.{cols[0].name} AND {match}"
+    )
+
+
+# --- the engine -----------------------------------------------------------------------------
+
+
+class Engine:
+    def __init__(self, kind: Kind, store: Store) -> None:
+        self.kind = kind
+        self.store = store
+        self.sql = _sql(kind)
+        self.messages = kind.messages()
+
+    # reads
+
+    async def list(self, query: ListQuery) -> tuple[list[Record], int | None]:
+        select, params, count_sql, count_params = query.sql(self.kind)
+        async with self.store.connection() as conn:
+            records = await conn.fetch(select, *params)
+            total = await conn.fetchval(count_sql, *count_params) if query.paged else None
+        return records, total
+
+    async def get(self, id: uuid.UUID) -> Record | None:
+        async with self.store.connection() as conn:
+            return await conn.fetchrow(self.sql["get"], id)
+
+    # writes
+
+    async def create(self, items: Sequence[WriteItem]) -> list[Record]:
+        if not items:
+            return []
+        for item in items:
+            item.id = item.id or uuid.uuid4()
+        duplicates = self._batch_duplicates(items)
+        if any(duplicates):
+            # Refused before the INSERT: a batch that clashes with itself consumes no internal_id.
+            raise self._conflict(duplicates)
+        own = self.kind.writable
+        args: list[Any] = [[item.id for item in items]]
+        args += [[item.values[c.name] for item in items] for c in own]
+        args += [[_json(item.meta) for item in items], [_json(item.data) for item in items]]
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self.store.transaction() as conn:
+                    records = await conn.fetch(self.sql["insert"], *args)
+                    if len(records) < len(items):
+                        inserted = {r["id"] for r in records}
+                        skipped = [i for i, it in enumerate(items) if it.id not in inserted]
+                        raise await self._create_clashes(conn, items, skipped)
+            except asyncpg.DeadlockDetectedError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            by_id = {r["id"]: r for r in records}
+            return [by_id[item.id] for item in items]
+        raise AssertionError("unreachable")
+
+    async def update(self, items: Sequence[WriteItem], mode: Mode) -> list[Record]:
+        """PUT (every writable column set) or PATCH (the given ones) of existing rows."""
+        if not items:
+            return []
+        own = self.kind.writable
+        args: list[Any] = [[item.id for item in items]]
+        for c in own:
+            args.append([mode is Mode.PUT or c.name in item.values for item in items])
+            args.append([item.values.get(c.name) for item in items])
+        args.append([int(item.data_mode) for item in items])
+        args.append([_json(item.data) if item.data_mode else None for item in items])
+        args.append([_json(item.meta) for item in items])
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self.store.transaction() as conn:
+                    records = await conn.fetch(self.sql["update"], *args)
+                    if len(records) < len(items):
+                        raise await self._update_misses(conn, items, {r["id"] for r in records})
+            except asyncpg.DeadlockDetectedError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            except asyncpg.UniqueViolationError as exc:
+                raise await self._update_clashes(items, exc) from None
+            by_id = {r["id"]: r for r in records}
+            return [by_id[item.id] for item in items]
+        raise AssertionError("unreachable")
+
+    async def deactivate(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Set meta.status to inactive; returns the ids that exist (one statement)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self.store.connection() as conn:
+                    records = await conn.fetch(self.sql["deactivate"], list(ids))
+            except asyncpg.DeadlockDetectedError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            return {r["id"] for r in records}
+        raise AssertionError("unreachable")
+
+    # failure analysis: which items, and why
+
+    async def _clashes(
+        self, conn: asyncpg.Connection, rule: UniqueRule, keys: list[tuple[Any, ...] | None]
+    ) -> list[set[uuid.UUID]]:
+        """For each key (None: the rule does not apply), the ids of rows that hold it."""
+        found: list[set[uuid.UUID]] = [set() for _ in keys]
+        wanted = [(i, k) for i, k in enumerate(keys) if k is not None and k[0] is not None]
+        if not wanted:
+            return found
+        columns = [[k[n] for _, k in wanted] for n in range(len(rule.columns))]
+        for record in await conn.fetch(_clash_sql(self.kind, rule), *columns):
+            found[wanted[record["ord"] - 1][0]].add(record["id"])
+        return found
+
+    def _batch_duplicates(self, items: Sequence[WriteItem]) -> list[Errors]:
+        """Items that repeat an earlier item's id or unique key, in the same batch."""
+        errors: list[Errors] = [{} for _ in items]
+        ids: set[uuid.UUID | None] = set()
+        keys: dict[UniqueRule, set[tuple[Any, ...]]] = {rule: set() for rule in self.kind.unique}
+        for item, error in zip(items, errors, strict=True):
+            if item.id in ids:
+                error["id"] = [UNIQUE]
+            ids.add(item.id)
+            for rule, seen in keys.items():
+                key = tuple(item.values[c] for c in rule.columns)
+                if key[0] is not None:
+                    if key in seen:
+                        error.update(self._rule_error(rule))
+                    seen.add(key)
+        return errors
+
+    def _rule_error(self, rule: UniqueRule) -> Errors:
+        return {rule.error_key: [rule.message]}
+
+    def _conflict(self, items: list[Errors]) -> ItemsError:
+        if len(items) == 1 and items[0]:
+            message = next(iter(items[0].values()))[0]
+        else:
+            message = "Some items clash with existing records."
+        return ItemsError(409, "ENTITY_EXISTS", message, items)
+
+    async def _create_clashes(
+        self, conn: asyncpg.Connection, items: Sequence[WriteItem], skipped: list[int]
+    ) -> ItemsError:
+        errors: list[Errors] = [{} for _ in items]
+        ids = [items[i].id for i in skipped]
+        taken = {r["id"] for r in await conn.fetch(self.sql["existing"], ids)}
+        for i in skipped:
+            if items[i].id in taken:
+                errors[i]["id"] = [UNIQUE]
+        for rule in self.kind.unique:
+            keys = [tuple(items[i].values[c] for c in rule.columns) for i in skipped]
+            for i, holders in zip(skipped, await self._clashes(conn, rule, keys), strict=True):
+                if holders:
+                    errors[i].update(self._rule_error(rule))
+        for i in skipped:
+            errors[i] = errors[i] or {"non_field_errors": [UNKNOWN_CLASH]}
+        return self._conflict(errors)
+
+    async def _update_misses(
+        self, conn: asyncpg.Connection, items: Sequence[WriteItem], updated: set[uuid.UUID]
+    ) -> ItemsError:
+        missing = [item.id for item in items if item.id not in updated]
+        stored = {r["id"] for r in await conn.fetch(self.sql["existing"], missing)}
+        errors: list[Errors] = []
+        unknown = False
+        for item in items:
+            if item.id in updated:
+                errors.append({})
+            elif item.id in stored:
+                errors.append({"data": [NOT_AN_OBJECT]})
+            else:
+                unknown = True
+                errors.append({"id": [self.messages["not_found"]]})
+        if unknown:
+            errors = [e if "id" in e else {} for e in errors]
+            return ItemsError(404, "NOT_FOUND", self.messages["not_found"], errors)
+        return ItemsError(400, "VALIDATION_ERROR", "Invalid input.", errors)
+
+    async def _update_clashes(
+        self, items: Sequence[WriteItem], exc: asyncpg.UniqueViolationError
+    ) -> ItemsError:
+        """After a unique violation (and the rollback): which items would clash, and with what."""
+        errors: list[Errors] = [{} for _ in items]
+        batch = {item.id for item in items}
+        columns = sorted({c for rule in self.kind.unique for c in rule.columns})
+        async with self.store.connection() as conn:
+            stored = {
+                r["id"]: r
+                for r in await conn.fetch(
+                    f"SELECT id, {', '.join(columns)} FROM {self.kind.table} "
+                    "WHERE id = ANY(CAST($1 AS uuid[]))",
+                    [item.id for item in items],
+                )
+            }
+            for rule in self.kind.unique:
+                keys: list[tuple[Any, ...] | None] = []
+                for item in items:
+                    row = stored.get(item.id)
+                    if row is None:
+                        keys.append(None)
+                        continue
+                    keys.append(tuple(item.values.get(c, row[c]) for c in rule.columns))
+                final = {item.id: key for item, key in zip(items, keys, strict=True)}
+                holders = await self._clashes(conn, rule, keys)
+                seen: dict[tuple[Any, ...], uuid.UUID] = {}
+                for n, (item, key) in enumerate(zip(items, keys, strict=True)):
+                    if key is None or key[0] is None:
+                        continue
+                    others = {
+                        h for h in holders[n] - {item.id} if h not in batch or final[h] == key
+                    }
+                    if others or key in seen:
+                        errors[n].update(self._rule_error(rule))
+                    seen.setdefault(key, item.id)
+        if not any(errors):
+            log.warning("unique violation not traced to an item: %s", exc)
+            errors = [{"non_field_errors": [UNKNOWN_CLASH]} for _ in items]
+        return self._conflict(errors)

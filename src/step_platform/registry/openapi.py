@@ -1,0 +1,253 @@
+"""The registry's OpenAPI 3.0.3 document, generated from the kind declarations.
+
+It describes the real contract (the original's generated document showed bulk bodies as single
+objects, lists as always paged, and missed `field`): arrays for bulk bodies, the bare-array and
+paged list forms, every filter, the error envelope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.docs import document, error_response, json_response
+from .data_filter import LOOKUPS, TYPES
+from .filters import MAX_LIMIT
+from .kinds import KINDS, Column, Kind
+
+VERSION = "0.6.0"
+
+_TYPES: dict[str, dict[str, Any]] = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "text": {"type": "string"},
+    "float": {"type": "number", "format": "double"},
+    "int": {"type": "integer"},
+    "timestamp": {"type": "string", "format": "date-time"},
+}
+
+META = {
+    "type": "object",
+    "description": "`internal_id` is assigned by the server and read-only; other keys are "
+    "kept and merged shallowly on update.",
+    "properties": {
+        "status": {"type": "string", "enum": ["active", "inactive"], "default": "active"},
+        "flags": {"type": "integer", "default": 0},
+        "internal_id": {"type": "integer", "readOnly": True},
+    },
+    "additionalProperties": True,
+}
+DATA = {"description": "Any JSON value (default `{}`).", "nullable": True}
+
+
+def _column_schema(c: Column) -> dict[str, Any]:
+    if c.name == "meta":
+        return {"$ref": "#/components/schemas/Meta"}
+    if c.name == "data":
+        return DATA
+    schema = dict(_TYPES[c.type])
+    if c.nullable:
+        schema["nullable"] = True
+    if c.max_length:
+        schema["maxLength"] = c.max_length
+    if c.minimum is not None:
+        schema["minimum"] = c.minimum
+    if c.maximum is not None:
+        schema["maximum"] = c.maximum
+    if c.default is not None:
+        schema["default"] = c.default
+    if not c.writable:
+        schema["readOnly"] = True
+    return schema
+
+
+def _schemas(kind: Kind) -> dict[str, Any]:
+    name = kind.label
+    record = {
+        "type": "object",
+        "properties": {c.name: _column_schema(c) for c in kind.columns},
+        "required": [c.name for c in kind.columns],
+    }
+    writable = {c.name: _column_schema(c) for c in kind.writable}
+    write = {
+        "type": "object",
+        "properties": {
+            "id": {**_TYPES["uuid"], "description": "Optional on create; on a single PUT/PATCH "
+                   "it must equal the id in the URL; required in bulk PUT/PATCH items."},
+            **writable,
+            "meta": {"$ref": "#/components/schemas/Meta"},
+            "data": DATA,
+        },
+    }  # fmt: skip
+    required = [c.name for c in kind.writable if c.required]
+    if required:
+        write["required"] = required
+    page = {
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer"},
+            "next": {"type": "string", "nullable": True},
+            "previous": {"type": "string", "nullable": True},
+            "results": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+        },
+    }
+    return {name: record, f"{name}Input": write, f"{name}Page": page}
+
+
+def _parameters(kind: Kind) -> list[dict[str, Any]]:
+    def q(name: str, description: str, schema: dict[str, Any] | None = None, **kw: Any):
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": schema or {"type": "string"}, **kw}  # fmt: skip
+
+    params = []
+    for c in kind.filters:
+        if c.filter == "in":
+            what = "UUIDs; `null` matches NULL" if c.type == "uuid" else "exact strings"
+            params.append(q(c.name, f"Comma-separated list of {what}."))
+        elif c.filter == "date":
+            for suffix, word in (("", "on"), ("__gt", "after"), ("__lt", "before")):
+                params.append(q(c.name + suffix, f"UTC calendar day {word} the given date."))
+        else:
+            for suffix, op in (("", "="), ("__gt", ">"), ("__lt", "<")):
+                params.append(q(c.name + suffix, f"`{c.name} {op} value`.", _TYPES[c.type]))
+    params.append(q("meta_status", "meta.status, case-insensitive."))
+    for key in ("flags", "internal_id"):
+        params.append(q(f"meta_{key}", f"meta.{key} ="
+                        + (" one of a comma list of integers." if key == "internal_id" else " n.")))  # fmt: skip
+        params.append(q(f"meta_{key}__gt", f"meta.{key} > n.", {"type": "integer"}))
+        params.append(q(f"meta_{key}__lt", f"meta.{key} < n.", {"type": "integer"}))
+    params.append(
+        q(
+            "data",
+            "`<key>[__<key>...]__<lookup>=<value>[::<type>]`; repeatable (AND). Lookups: "
+            f"{', '.join(LOOKUPS)}. Types: {', '.join(TYPES)} (default str).",
+            {"type": "array", "items": {"type": "string"}},
+            style="form",
+            explode=True,
+        )
+    )
+    params.append(q("search", "Terms (whitespace/comma separated, \"quoted phrases\"); "
+                    "every term must occur in one of the search fields, case-insensitive."))  # fmt: skip
+    params.append(
+        q(
+            "field",
+            "Search fields (repeatable): a column, `meta__<key>` or `data__<key>[__...]`, "
+            "optionally prefixed `^` (starts with) or `=` (equals). Default: "
+            f"{', '.join(kind.search_fields)}.",
+            {"type": "array", "items": {"type": "string"}},
+            style="form",
+            explode=True,
+        )
+    )
+    params.append(q("ordering", "Comma list of fields or `data__<key>` paths, `-` for "
+                    "descending. Default: meta.internal_id descending."))  # fmt: skip
+    params.append(q("limit", f"Page size 1..{MAX_LIMIT}: the answer becomes a page object.",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}))  # fmt: skip
+    params.append(q("offset", "Rows to skip (paged form).", {"type": "integer", "minimum": 0}))
+    return params
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "Invalid input (`detail.fields`, or `detail.items` for bulk bodies)",
+        404: "Not found (`detail.items` for bulk bodies)",
+        409: "Unique clash: `ENTITY_EXISTS` (`detail.fields` or `detail.items`)",
+        415: "Body is not JSON",
+    }
+    return {str(s): error_response(text[s]) for s in statuses}
+
+
+def _paths(kind: Kind) -> dict[str, Any]:
+    name, many, one = kind.label, kind.plural, kind.singular
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    refs = {"type": "array", "items": ref}
+    inp = {"$ref": f"#/components/schemas/{name}Input"}
+    tag_many, tag_one = [f"{name}s controllers"], [f"{name} controllers"]
+
+    def body(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    def op(op_id: str, tags: list[str], summary: str, ok: str, resp: dict[str, Any], *errs: int,
+           **extra: Any) -> dict[str, Any]:
+        return {"operationId": op_id, "tags": tags, "summary": summary,
+                "responses": {ok: resp, **_errors(*errs)}, **extra}  # fmt: skip
+
+    list_response = json_response(
+        "A bare array; a page object when `limit` or `offset` is given",
+        {"oneOf": [refs, {"$ref": f"#/components/schemas/{name}Page"}]},
+    )
+    deactivated = json_response(
+        "Deactivated",
+        {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "deactivated": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+                "not_found": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+            },
+        },
+    )
+    id_param = {"name": "id", "in": "path", "required": True,
+                "schema": {"type": "string", "format": "uuid"}}  # fmt: skip
+    ids_param = {"name": "id", "in": "query", "required": True,
+                 "description": "Comma-separated UUIDs.", "schema": {"type": "string"}}  # fmt: skip
+    message = json_response("Deactivated", {"type": "object",
+                            "properties": {"message": {"type": "string"}}})  # fmt: skip
+    return {
+        f"/api/{many}/": {
+            "get": op(f"api_{many}_list", tag_many, f"List {many}", "200", list_response, 400,
+                      parameters=_parameters(kind)),
+            "post": op(f"api_{many}_create", tag_many, f"Create {many} (all or nothing)", "201",
+                       json_response("Created, in request order", refs), 400, 409, 415,
+                       requestBody=body({"type": "array", "items": inp})),
+            "put": op(f"api_{many}_update", tag_many, f"Replace {many} (all or nothing)", "200",
+                      json_response("Updated, in request order", refs), 400, 404, 409, 415,
+                      requestBody=body({"type": "array", "items": inp})),
+            "patch": op(f"api_{many}_partial_update", tag_many,
+                        f"Patch {many}: data and meta merged (all or nothing)", "200",
+                        json_response("Updated, in request order", refs), 400, 404, 409, 415,
+                        requestBody=body({"type": "array", "items": inp})),
+            "delete": op(f"api_{many}_destroy", tag_many, f"Deactivate {many}", "200",
+                         deactivated, 400, parameters=[ids_param]),
+        },
+        f"/api/{one}/": {
+            "post": op(f"api_{one}_create", tag_one, f"Create a {one}", "201",
+                       json_response("Created", ref), 400, 409, 415, requestBody=body(inp)),
+        },
+        f"/api/{one}/{{id}}/": {
+            "parameters": [id_param],
+            "get": op(f"api_{one}_retrieve", tag_one, f"Read a {one}", "200",
+                      json_response("The record", ref), 404),
+            "put": op(f"api_{one}_update", tag_one, f"Replace a {one}'s writable fields",
+                      "200", json_response("Updated", ref), 400, 404, 409, 415,
+                      requestBody=body(inp)),
+            "patch": op(f"api_{one}_partial_update", tag_one,
+                        f"Patch a {one}: data and meta merged", "200",
+                        json_response("Updated", ref), 400, 404, 409, 415, requestBody=body(inp)),
+            "delete": op(f"api_{one}_destroy", tag_one, f"Deactivate a {one}", "200", message,
+                         404),
+        },
+    }  # fmt: skip
+
+
+def build() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Meta": META}
+    for kind in KINDS:
+        paths.update(_paths(kind))
+        schemas.update(_schemas(kind))
+    paths["/info/"] = {
+        "get": {
+            "operationId": "info_retrieve",
+            "tags": ["Service"],
+            "responses": {"200": json_response("Version", {"type": "object"})},
+        }
+    }
+    for route, summary in (("/healthz", "Process is up"), ("/readyz", "Database answers")):
+        paths[route] = {
+            "get": {
+                "operationId": route.strip("/"),
+                "tags": ["Service"],
+                "summary": summary,
+                "responses": {"200": json_response("OK", {"type": "object"})},
+            }
+        }
+    return document("Registry API", VERSION, "Registry API", paths, schemas)

@@ -1,0 +1,1 @@
+"""Contract tests of the registry: HTTP in process against a real Postgres."""

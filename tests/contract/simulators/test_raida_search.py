@@ -1,0 +1,206 @@
+"""raida-mock: RQL search over HTTP (spec/raida.md §2.5, §4) with the step service's queries."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raida_mock.fixtures import DEMO_USER_ID, SUPER_CONTEST_ID
+
+from .conftest import CONTEST_PROCESS, CS, NODE, TASK_PROCESS, TS, UNKNOWN
+
+pytestmark = pytest.mark.anyio
+
+
+async def search(client, auth, rql, fields=(), *, with_fields=True, node=NODE):
+    body = {"rql": rql, "fields": list(fields)} if with_fields else {"rql": rql}
+    return await client.post(f"/api/tasks/rql/{node}", json=body, headers=auth)
+
+
+async def all_tasks(admin):
+    """Every task of the node, in creation order, from the admin state (the oracle)."""
+    return (await admin.state())["nodes"][0]["tasks"]
+
+
+def ids(response):
+    assert response.status_code == 200, response.text
+    return [t["id"] for t in response.json()["data"]]
+
+
+async def test_q1_returns_the_contests_accepting_works_in_creation_order(
+    raida_client, raida_admin, auth
+):
+    expected = [
+        t["id"]
+        for t in await all_tasks(raida_admin)
+        if t["process_id"] == CONTEST_PROCESS and t["status_id"] == CS["acceptance_works"]
+    ]
+    response = await search(
+        raida_client,
+        auth,
+        f"process.id = '{CONTEST_PROCESS}' AND status.id = '{CS['acceptance_works']}'",
+    )
+    assert ids(response) == expected
+    assert SUPER_CONTEST_ID in expected
+
+
+async def test_q2_archive_with_a_tuple(raida_client, raida_admin, auth):
+    wanted = {CS["done"], CS["no_winner"]}
+    expected = [
+        t["id"]
+        for t in await all_tasks(raida_admin)
+        if t["process_id"] == CONTEST_PROCESS and t["status_id"] in wanted
+    ]
+    rql = f"process.id = '{CONTEST_PROCESS}' AND status.id IN ('{CS['done']}', '{CS['no_winner']}')"
+    assert ids(await search(raida_client, auth, rql)) == expected
+    assert len(expected) >= 2
+
+
+async def test_q5_finds_the_users_applications_to_a_contest(raida_client, raida_admin, auth):
+    expected = [
+        t["id"]
+        for t in await all_tasks(raida_admin)
+        if t["process_id"] == TASK_PROCESS
+        and t["custom_fields"].get("cf_konkurs_id") == SUPER_CONTEST_ID
+        and t["custom_fields"].get("cf_userid") == DEMO_USER_ID
+    ]
+    rql = (
+        f"process.id = '{TASK_PROCESS}' AND cf_konkurs_id = '{SUPER_CONTEST_ID}'"
+        f" AND cf_userid = '{DEMO_USER_ID}'"
+    )
+    assert ids(await search(raida_client, auth, rql)) == expected
+    assert len(expected) == 1
+
+
+async def test_q6_without_fields_excludes_rejected_applications(raida_client, raida_admin, auth):
+    tasks = await all_tasks(raida_admin)
+    mine = [
+        t
+        for t in tasks
+        if t["process_id"] == TASK_PROCESS and t["custom_fields"].get("cf_userid") == DEMO_USER_ID
+    ]
+    rejected = next(t for t in mine if t["status_id"] == TS["rejection"])
+    contest = rejected["custom_fields"]["cf_konkurs_id"]
+    rql = (
+        f"process.id = '{TASK_PROCESS}' AND cf_konkurs_id = '{contest}' AND cf_userid = "
+        f"'{DEMO_USER_ID}' AND status.id != '{TS['rejection']}'"
+    )
+    assert ids(await search(raida_client, auth, rql, with_fields=False)) == []
+
+
+async def test_q7_matches_the_completed_status_by_name(raida_client, raida_admin, auth):
+    expected = [
+        t["id"]
+        for t in await all_tasks(raida_admin)
+        if t["process_id"] == TASK_PROCESS
+        and t["custom_fields"].get("cf_konkurs_id") == SUPER_CONTEST_ID
+        and t["status_id"] == TS["completed"]
+    ]
+    rql = (
+        f"process.id = '{TASK_PROCESS}' AND cf_konkurs_id = '{SUPER_CONTEST_ID}' AND "
+        f"status.name = 'Задание выполнено'"
+    )
+    assert ids(await search(raida_client, auth, rql, with_fields=False)) == expected
+    assert expected
+
+
+async def test_q8_with_one_element_and_double_quoted_tuples(raida_client, raida_admin, auth):
+    base = f"process.id = '{TASK_PROCESS}' AND cf_konkurs_id = '{SUPER_CONTEST_ID}'"
+    one = await search(raida_client, auth, f"{base} AND status.id IN ('{TS['new']}',)")
+    odd = await search(
+        raida_client, auth, f"""{base} AND status.id IN ("{TS["new"]}", "x'y", None)"""
+    )
+    same = await search(raida_client, auth, f"{base} AND status.id = '{TS['new']}'")
+    assert ids(one) == ids(odd) == ids(same)
+    assert ids(same)
+
+
+async def test_without_fields_results_are_whole_tasks_like_a_read(raida_client, auth):
+    response = await search(raida_client, auth, f"id = '{SUPER_CONTEST_ID}'", with_fields=False)
+    read = await raida_client.get(f"/api/tasks/{NODE}/{SUPER_CONTEST_ID}", headers=auth)
+    assert response.json()["data"] == [read.json()["data"]]
+
+
+async def test_results_include_attachments(raida_client, auth):
+    response = await search(raida_client, auth, f"id = '{SUPER_CONTEST_ID}'")
+    assert response.json()["data"][0]["attachments"][0]["url"].startswith(f"media/{NODE}/")
+
+
+async def test_fields_give_a_nested_projection(raida_client, auth):
+    fields = ["id", "status.name", "custom_fields.cf_deadline", "custom_fields.cf_award"]
+    response = await search(raida_client, auth, f"id = '{SUPER_CONTEST_ID}'", fields)
+    (task,) = response.json()["data"]
+    assert set(task) == {"id", "status", "custom_fields"}
+    assert task["status"] == {"name": "Прием работ"}
+    assert set(task["custom_fields"]) == {"cf_deadline", "cf_award"}
+
+
+async def test_an_unknown_projection_path_is_400(raida_client, auth):
+    response = await search(raida_client, auth, f"id = '{SUPER_CONTEST_ID}'", ["status.colour"])
+    assert response.status_code == 400
+    assert "status.colour" in response.json()["detail"]
+
+
+async def test_lowercase_keywords_and_odd_spacing_are_tolerated(raida_client, auth):
+    sloppy = f"  process.id='{CONTEST_PROCESS}'and status.id  in ( '{CS['acceptance_works']}' , )"
+    strict = f"process.id = '{CONTEST_PROCESS}' AND status.id = '{CS['acceptance_works']}'"
+    assert ids(await search(raida_client, auth, sloppy)) == ids(
+        await search(raida_client, auth, strict)
+    )
+
+
+@pytest.mark.parametrize(
+    "rql",
+    ["process.id = ", "process.id = 'x' OR status.id = 'y'", "status.id IN ()", "'", ""],
+)
+async def test_a_syntax_error_is_400_with_a_message(raida_client, auth, rql):
+    response = await search(raida_client, auth, rql)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Invalid RQL:")
+
+
+async def test_an_unknown_field_is_400(raida_client, auth):
+    response = await search(raida_client, auth, "owner.id = 'x'")
+    assert response.status_code == 400
+    assert "owner.id" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [{}, {"rql": 5}, {"rql": None}], ids=["missing", "int", "null"])
+async def test_a_missing_rql_is_400(raida_client, auth, body):
+    response = await raida_client.post(f"/api/tasks/rql/{NODE}", json=body, headers=auth)
+    assert response.status_code == 400
+
+
+async def test_malformed_json_is_400(raida_client, auth):
+    response = await raida_client.post(
+        f"/api/tasks/rql/{NODE}",
+        content=b"{'rql': 1}",
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+async def test_searching_an_unknown_node_is_404(raida_client, auth):
+    response = await search(raida_client, auth, f"id = '{SUPER_CONTEST_ID}'", node=UNKNOWN)
+    assert response.status_code == 404
+
+
+async def test_search_requires_a_token(raida_client):
+    response = await search(raida_client, {}, f"id = '{SUPER_CONTEST_ID}'")
+    assert response.status_code == 401
+
+
+async def test_a_created_task_is_found_last(raida_client, auth):
+    body = {"status_id": TS["new"], "custom_fields": {"cf_konkurs_id": SUPER_CONTEST_ID}}
+    created = await raida_client.post(f"/api/tasks/{NODE}/{TASK_PROCESS}", json=body, headers=auth)
+    found = await search(raida_client, auth, f"cf_konkurs_id = '{SUPER_CONTEST_ID}'")
+    assert ids(found)[-1] == created.json()["data"]["id"]
+
+
+@settings(max_examples=50)
+@given(text=st.text(max_size=60))
+async def test_garbage_rql_is_answered_with_400_or_200_never_500(raida_client, auth, text):
+    response = await search(raida_client, auth, text)
+    assert response.status_code in (200, 400)
+    assert "detail" in response.json() or "data" in response.json()
