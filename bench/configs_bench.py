@@ -147,7 +147,9 @@ def markdown(results: list[Result], args: argparse.Namespace, command: str) -> s
         "",
         f"`GET /configs/{TYPES}/` (the seed's 5 config types, project level), "
         f"{args.clients} concurrent clients, {args.seconds:g} s per run after 1 s warm-up; "
-        "registry, configs service, Postgres and the load generator on the same machine.",
+        "registry, configs service, Postgres and the load generator (Python, httpx) share the "
+        "machine, which other jobs were using too: the figures are indicative, the ratio is "
+        "the point.",
         "",
         "| run | requests/s | p50 ms | p95 ms | requests | errors |",
         "|---|---:|---:|---:|---:|---:|",
@@ -187,7 +189,7 @@ def main() -> int:
     )
     parser.add_argument("--out", default=None, help="write the markdown section to this file")
     args = parser.parse_args()
-    command = " ".join(["python", "bench/configs_bench.py", *sys.argv[1:]])
+    command = " ".join([".venv/bin/python", "bench/configs_bench.py", *sys.argv[1:]])
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = (

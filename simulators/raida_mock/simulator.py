@@ -55,7 +55,7 @@ class Simulator:
                 seed=seed, state_file=state_file, public_url=public_url, journal_size=journal_size
             )
             if state_file and state_file.exists():
-                sim.store.load(read_fixture(state_file))
+                sim.store.load(read_fixture(state_file), restore=True)
             else:
                 sim.reset()
         except FixtureError as exc:

@@ -170,15 +170,17 @@ class Store:
 
     # --- loading and saving -------------------------------------------------------------
 
-    def load(self, document: Any) -> None:
+    def load(self, document: Any, *, restore: bool = False) -> None:
         """Replace the data with a (date-resolved) fixture; all-or-nothing.
 
         Issued tokens survive unless the document carries its own (a state file): loading a
-        fixture mid-test must not force clients to fetch a new token.
+        fixture mid-test must not force clients to fetch a new token. `restore` reads a state
+        file back, whose file contents are already in the blob store.
         """
         staged = Store(Blobs())
         contents = staged._read(document)
-        self.blobs.clear()
+        if not restore:
+            self.blobs.clear()
         self.nodes, self.files = staged.nodes, staged.files
         if isinstance(document, dict) and "tokens" in document:
             self.tokens = staged.tokens

@@ -141,7 +141,8 @@ async def mint(request: Request) -> Response:
     unknown = sorted(set(body) - {"claims", "headers", "ttl", "foreign_key", "algorithm"})
     if unknown:
         raise bad_request(f"Unknown keys: {', '.join(unknown)}.")
-    claims, headers = body.get("claims") or {}, body.get("headers") or {}
+    claims = {} if body.get("claims") is None else body["claims"]
+    headers = {} if body.get("headers") is None else body["headers"]
     if not isinstance(claims, dict) or not isinstance(headers, dict):
         raise bad_request("claims and headers must be JSON objects.")
     foreign = body.get("foreign_key", False)

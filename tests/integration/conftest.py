@@ -29,8 +29,15 @@ UPSTREAM_TIMEOUT = 2.0
 
 
 def announce(config: pytest.Config, text: str) -> None:
+    """Print past pytest's output capture, so the choice shows in every run."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is None:
+        reporter.write_line(text)
+        return
+    with capture.global_and_fixture_disabled():
         reporter.write_line(text)
 
 
@@ -47,8 +54,9 @@ def make_stack(
     tmp: Path,
     *,
     step_instances: int,
-    services: str = "all",
+    only: frozenset[str] | None = None,
 ) -> Stack:
+    """A stack on free ports in `tmp`; `only` limits the local processes (compose runs all)."""
     config = StackConfig(
         ports=PortMap.free(step_instances=step_instances),
         state_dir=tmp / "state",
@@ -57,6 +65,7 @@ def make_stack(
         max_upload_bytes=UPLOAD_LIMIT,
         persist_raida=False,
         ready_timeout=120.0,
+        only=only,
     )
     if backend == "docker":
         from step_platform.devstack.compose import ComposeStack

@@ -133,11 +133,10 @@ def test_demo_check_runs_the_journey_against_the_running_demo(demo: Demo) -> Non
     assert result.stdout.strip().endswith("check passed")
 
 
-def test_a_second_demo_on_taken_ports_is_one_clear_line(demo: Demo, tmp_path: Path) -> None:
-    env = demo_env(demo.ports, tmp_path / ".step-platform")
+def test_a_second_demo_on_taken_ports_is_one_clear_line(demo: Demo) -> None:
     result = subprocess.run(
         [*CLI, "demo", "--port", str(demo.ports.nginx)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=demo.env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 1
     errors = result.stderr.strip().splitlines()
@@ -145,6 +144,7 @@ def test_a_second_demo_on_taken_ports_is_one_clear_line(demo: Demo, tmp_path: Pa
     assert re.match(
         r"step-platform demo: port \d+ \(\w+\) on 127\.0\.0\.1 is already in use", errors[0]
     )
+    assert (demo.state / "demo.json").exists()  # the running demo's file is left alone
 
 
 def test_ctrl_c_stops_everything_it_started(demo: Demo) -> None:

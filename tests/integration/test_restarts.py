@@ -12,11 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from step_platform.devstack.ports import PortMap
 from step_platform.devstack.postgres import PostgresServer
-from step_platform.devstack.stack import Stack, StackConfig
+from step_platform.devstack.stack import Stack
 
-from .conftest import Edge
+from .conftest import Edge, make_stack
 
 pytestmark = pytest.mark.integration
 
@@ -25,21 +24,13 @@ pytestmark = pytest.mark.integration
 def small(
     backend: str, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("small")
-    config = StackConfig(
-        ports=PortMap.free(step_instances=1),
-        state_dir=tmp / "state",
-        database=None,
-        persist_raida=False,
-        upstream_timeout=2.0,
+    stack = make_stack(
+        backend,
+        postgres_server,
+        tmp_path_factory.mktemp("small"),
+        step_instances=1,
         only=frozenset({"registry", "user-center-mock", "configs"}),
     )
-    if backend == "docker":
-        from step_platform.devstack.compose import ComposeStack
-
-        stack: Stack = ComposeStack(config)  # type: ignore[assignment]
-    else:
-        stack = Stack(config, postgres=postgres_server)
     stack.start()
     try:
         yield stack

@@ -54,9 +54,11 @@ wrong_type |= st.lists(uuid_text, min_size=1, max_size=2)
 
 
 @st.composite
-def mutations(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
+def mutations(
+    draw: st.DrawFn, base: st.SearchStrategy[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], str, str]:
     """(a valid set with exactly one thing broken, the path that must be named, the kind)."""
-    data = draw(valid_sets())
+    data = draw(base if base is not None else valid_sets())
     path = draw(st.sampled_from(cf.ALL_PATHS))
     type_name, key = path.split(".", 1)
     kind = draw(

@@ -135,12 +135,21 @@ def test_the_chain_reports_why_each_provider_was_passed_over(
 
 @pytest.mark.parametrize("daemon", [b"HTTP/1.1 200 OK"], indirect=True)
 def test_tests_use_containers_when_docker_answers(daemon: FakeDaemon) -> None:
-    backend, reason = choose_backend({"DOCKER_HOST": f"unix://{daemon.path}"})
+    env = {"DOCKER_HOST": f"unix://{daemon.path}"}
+    backend, reason = choose_backend(env, has_compose=lambda: True)
     assert backend == "docker" and "Docker daemon answers" in reason
 
 
+@pytest.mark.parametrize("daemon", [b"HTTP/1.1 200 OK"], indirect=True)
+def test_a_daemon_without_compose_means_local_processes(daemon: FakeDaemon) -> None:
+    env = {"DOCKER_HOST": f"unix://{daemon.path}"}
+    backend, reason = choose_backend(env, has_compose=lambda: False)
+    assert backend == "local" and "`docker compose` is missing" in reason
+
+
 def test_tests_use_local_processes_without_docker(tmp_path: Path) -> None:
-    backend, reason = choose_backend({"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
+    backend, reason = choose_backend(env, has_compose=lambda: True)
     assert backend == "local" and "no Docker daemon" in reason
 
 

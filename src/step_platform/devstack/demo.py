@@ -96,11 +96,13 @@ def stop_on_signals() -> Iterator[None]:
 
 def stop_quietly(stack: Stack) -> None:
     """Stop the stack; a second Ctrl-C meanwhile must not leave processes behind."""
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
     try:
         stack.stop()
     finally:
-        signal.signal(signal.SIGINT, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 def fail(message: str) -> int:
@@ -158,6 +160,7 @@ def run_demo(args: argparse.Namespace) -> int:
     stack = Stack(config, progress=Progress(sys.stdout))
     info = config.state_dir / "demo.json"
     print("Starting the Step platform (first start takes a while):", flush=True)
+    wrote_info = False
     with stop_on_signals():
         try:
             stack.start()
@@ -165,6 +168,7 @@ def run_demo(args: argparse.Namespace) -> int:
             headers = config.state_dir / "demo.headers"
             write_headers_file(headers, token, config.project_id)
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")
+            wrote_info = True
             print(summary(stack, token, headers), flush=True)
             while True:
                 dead = stack.dead()
@@ -184,8 +188,9 @@ def run_demo(args: argparse.Namespace) -> int:
             return fail(str(exc))
         finally:
             stop_quietly(stack)
-            with contextlib.suppress(OSError):
-                info.unlink()
+            if wrote_info:  # never another demo's: a second demo fails before writing
+                with contextlib.suppress(OSError):
+                    info.unlink()
             print("stopped: nothing of the demo is left running.", flush=True)
 
 

@@ -195,7 +195,10 @@ async def test_the_callers_token_and_headers_go_to_the_configs_service(
     counted_client: httpx.AsyncClient, world: World, configs_calls: list[httpx.Request]
 ) -> None:
     account = "0a1b2c3d-0000-4000-8000-000000000000"
-    await counted_client.get("/contests/active/", headers=world.headers(**{"Account-ID": account}))
+    await counted_client.get(
+        "/contests/active/",
+        headers=world.headers(**{"Account-ID": account, "X-Request-ID": "trace-42"}),
+    )
     [call] = configs_calls
     assert call.url.path == "/configs/node_id,contest_process_id,contest_status_id/"
     assert call.headers["authorization"] == f"Bearer {world.tokens[USER]}"

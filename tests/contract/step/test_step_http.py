@@ -122,7 +122,8 @@ async def test_error_answers_carry_cors_headers(step_client: httpx.AsyncClient) 
 async def test_paths_answer_with_and_without_slashes_directly(
     step_client: httpx.AsyncClient, world: World, path: str
 ) -> None:
-    response = await step_client.get(path, headers=world.headers())
+    # A full URL: httpx would read a relative "//contests/..." as a host name.
+    response = await step_client.get(STEP_BASE_URL + path, headers=world.headers())
     assert response.status_code == 200
 
 
@@ -188,3 +189,18 @@ async def test_send_solution_has_no_delete(step_client: httpx.AsyncClient, world
         "/contests/user/my/task/send_solution", headers=world.headers()
     )
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize("configs_url", ["http://configs.test", "http://configs.test/"])
+async def test_the_configs_url_works_with_or_without_a_trailing_slash(
+    configs_app: Any, raida_app: Any, user_center: Any, world: World, configs_url: str
+) -> None:
+    app = create_app(
+        step_settings(user_center.public_key_pem, configs_url=configs_url),
+        transports=step_transports(configs_app, raida_app),
+    )
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url=STEP_BASE_URL) as client:
+            response = await client.get("/contests/active/", headers=world.headers())
+    assert response.status_code == 200

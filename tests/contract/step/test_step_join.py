@@ -227,8 +227,11 @@ async def test_concurrent_joins_through_two_instances_leave_one_live_application
     user_center: Any,
 ) -> None:
     # Two step instances do not share their in-process locks: the re-check after creating
-    # is what settles the race. Latency on Raida makes the requests interleave.
-    await raida_admin.faults(latency_ms=5)
+    # is what settles the race. A slow task creation lets the second instance's check run
+    # while the first instance's creation is in flight, so both create.
+    await raida_admin.faults(
+        route=f"/api/tasks/{NODE}/{TASK_PROCESS}", method="POST", latency_ms=200
+    )
     apps = [
         create_app(
             step_settings(user_center.public_key_pem),
@@ -262,3 +265,7 @@ async def test_concurrent_joins_through_two_instances_leave_one_live_application
     for response in responses:
         if response.status_code == 409:
             assert response.json() == EXISTS
+    # The race did happen: both instances created an application, one was withdrawn.
+    calls = await raida_calls(raida_admin)
+    assert calls.count(("POST", f"/api/tasks/{NODE}/{TASK_PROCESS}")) == 2
+    assert [m for m, _ in calls].count("PATCH") == 1

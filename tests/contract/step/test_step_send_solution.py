@@ -53,6 +53,8 @@ async def test_sending_a_solution_attaches_the_file_and_completes_the_applicatio
     [attachment] = task["attachments"]
     assert attachment["name"].endswith("-essay.txt")
     assert attachment["content_type"] == "text/plain"
+    stored = await raida_admin.client.get("/" + attachment["url"])
+    assert stored.content == b"my solution"
 
 
 async def test_the_slash_form_works_too(step_client: httpx.AsyncClient, world: World) -> None:

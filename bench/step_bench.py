@@ -1,0 +1,318 @@
+"""Benchmark of the step service: latency and Raida calls per request of every GET route.
+
+Starts the chain as local processes on 127.0.0.1 — Postgres (devstack provider chain),
+`step-platform migrate`, the registry, the configs service, raida-mock and step — loads the
+seed's config set, and for 10, 50 and 200 contests (raida-mock `build_fixture`, one user with
+an application to every contest, 3 other applicants per contest) adds 5 ms to every Raida call
+and sends each GET route `--requests` times, one request at a time. Reports p50/p95 latency and
+Raida calls per request (from raida-mock's journal, token calls excluded), next to the calls
+the original made for the same data (spec/step.md section 9).
+
+    .venv/bin/python bench/step_bench.py [--requests 50] [--latency-ms 5]
+                                         [--contests 10,50,200] [--out docs/parts/bench-step.md]
+
+Only processes this script started are stopped (by PID), and its database is dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from raida_mock.fixtures import DEMO_USER_ID, build_fixture
+from step_platform.devstack.postgres import start_postgres
+from step_platform.devstack.seed import DEMO_PROJECT_ID, config_object_code, seed_config_set
+
+CLI = str(Path(sys.executable).with_name("step-platform"))
+RAIDA_USER, RAIDA_PASSWORD = "raida@raida.com", "raida"
+CONTEST_STATUSES = ["acceptance_works", "voting", "done"]
+APPLICATION_STATUSES = ["new", "approved", "completed"]
+OTHER_USERS = 3
+
+
+def first_contest_id() -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "raida-mock/contest/0"))
+
+
+def routes() -> dict[str, str]:
+    contest = first_contest_id()
+    return {
+        "1 active": "/contests/active/",
+        "2 archive": "/contests/archive/",
+        "3 details": f"/contests/{contest}/",
+        "4 contest tasks": f"/contests/{contest}/task/",
+        "5 my tasks": "/contests/user/my/tasks/",
+        "6 my history": "/contests/user/my/history/",
+        "7 user history": f"/contests/user/{DEMO_USER_ID}/history/",
+    }
+
+
+def original_calls(route: str, contests: int) -> int:
+    """Raida calls the original made for this data (token cached), spec/step.md section 9."""
+    running = contests  # every contest is in a status "my tasks" lists
+    done = len([i for i in range(contests) if CONTEST_STATUSES[i % 3] == "done"])
+    return {
+        "1 active": 1,
+        "2 archive": 1,
+        "3 details": 3,
+        "4 contest tasks": 1,
+        "5 my tasks": 1 + running,
+        "6 my history": 1 + done + done,  # every done contest has a completed application
+        "7 user history": 1 + done + done,
+    }[route]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def service(name: str, env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """`step-platform serve NAME` on a free port until the block ends; yields its URL."""
+    port = free_port()
+    log = (log_dir / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [CLI, "serve", name, "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: see {log.name}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start: see {log.name}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@dataclass
+class Row:
+    contests: int
+    route: str
+    latencies: list[float]
+    raida_calls: int
+    items: int
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    @property
+    def calls_per_request(self) -> float:
+        return self.raida_calls / len(self.latencies)
+
+
+def journal_calls(raida: httpx.Client) -> int:
+    entries = raida.get("/__admin/journal").json()["entries"]
+    return len([e for e in entries if not e["path"].startswith("/api/users/token")])
+
+
+async def measure(
+    step_url: str, raida: httpx.Client, headers: dict[str, str], contests: int, requests: int
+) -> list[Row]:
+    rows = []
+    async with httpx.AsyncClient(base_url=step_url, headers=headers, timeout=60) as client:
+        for route, path in routes().items():
+            for _ in range(3):  # warm-up: token, config cache, connections
+                (await client.get(path)).raise_for_status()
+            raida.delete("/__admin/journal").raise_for_status()
+            latencies = []
+            items = 0
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = await client.get(path)
+                latencies.append(time.perf_counter() - started)
+                response.raise_for_status()
+                items = response.json()["info"].get("count", 1)
+            rows.append(Row(contests, route, latencies, journal_calls(raida), items))
+    return rows
+
+
+def load_configs(registry_url: str) -> None:
+    items = [
+        {
+            "project_id": DEMO_PROJECT_ID,
+            "object_type": object_type,
+            "object_code": config_object_code(DEMO_PROJECT_ID, None, object_type),
+            "data": data,
+        }
+        for object_type, data in seed_config_set().items()
+    ]
+    httpx.post(f"{registry_url}/api/configs/", json=items, timeout=30).raise_for_status()
+
+
+def markdown(rows: list[Row], args: argparse.Namespace, command: str) -> str:
+    lines = [
+        "## Step service",
+        "",
+        f"Every GET route, {args.requests} sequential requests after 3 warm-up requests, "
+        f"{args.latency_ms:g} ms added to every Raida call (raida-mock fault), "
+        f"CONFIG_CACHE_TTL=5. Data: raida-mock `build_fixture(N)` — N contests cycling "
+        f"{', '.join(CONTEST_STATUSES)}; the measured user has an application to every contest "
+        f"(new, approved, completed in turn), {OTHER_USERS} other users too. "
+        "Raida calls counted in raida-mock's journal (token calls excluded); "
+        '"original" is what the original service made for the same data (spec section 9).',
+        "",
+        "| contests | route | items | p50 ms | p95 ms | Raida calls / request | original |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.contests} | {r.route} | {r.items} | {r.percentile(50):.1f} "
+            f"| {r.percentile(95):.1f} | {r.calls_per_request:g} "
+            f"| {original_calls(r.route, r.contests)} |"
+        )
+    lines += [
+        "",
+        "Raida calls per request are the same at 10, 50 and 200 contests: lists are one search, "
+        "details one read plus one search (concurrently), my tasks and history two searches "
+        "(concurrently) joined in memory, attachments taken from the task objects.",
+        "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; one uvicorn worker per service, all services, Postgres "
+        "and the load generator on the same machine (shared with other work, so absolute "
+        "times are indicative only).",
+        "",
+        f"Command: `{command}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--latency-ms", type=float, default=5.0)
+    parser.add_argument("--contests", default="10,50,200")
+    parser.add_argument("--out", default=None, help="write the markdown section to this file")
+    args = parser.parse_args()
+    command = " ".join([".venv/bin/python", "bench/step_bench.py", *sys.argv[1:]])
+    sizes = [int(n) for n in args.contests.split(",")]
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": {"user_id": DEMO_USER_ID}, "iat": now, "exp": now + 24 * 3600},
+        key,
+        algorithm="RS256",
+    )
+    headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
+    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    base_env = {
+        **{k: v for k, v in os.environ.items() if k in keep},
+        "SECRET_KEY": "bench",
+        "DEBUG": "",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    log_dir = Path(tempfile.mkdtemp(prefix="step-bench-"))
+    server = start_postgres()
+    database = server.create_database()
+    rows: list[Row] = []
+    try:
+        registry_env = {**base_env, **server.env(database)}
+        subprocess.run([CLI, "migrate"], env=registry_env, check=True)
+        raida_env = {**base_env, "USER_RAIDA": RAIDA_USER, "PASSWD_RAIDA": RAIDA_PASSWORD}
+        with (
+            service("registry", registry_env, log_dir) as registry_url,
+            service("raida-mock", raida_env, log_dir) as raida_url,
+        ):
+            load_configs(registry_url)
+            host, port = registry_url.rsplit(":", 1)
+            key_env = {
+                "ACCESS_TOKEN_PUBLIC_KEY": public_pem.replace("\n", "\\n"),
+                "JWT_ALGORITHM": "RS256",
+            }
+            configs_env = {**base_env, **key_env, "REGISTRY_URL": host, "REGISTRY_PORT": port}
+            with service("configs", configs_env, log_dir) as configs_url:
+                step_env = {
+                    **base_env,
+                    **key_env,
+                    "DJANGO_ALLOWED_HOSTS": "127.0.0.1 localhost",
+                    "DJANGO_CORS_ALLOWED_ORIGINS": "http://127.0.0.1",
+                    "BASE_URL": raida_url,
+                    "USER_RAIDA": RAIDA_USER,
+                    "PASSWD_RAIDA": RAIDA_PASSWORD,
+                    "CONFIGS_SERVICE_URL": configs_url + "/",
+                    "LANGUAGE_CODE": "ru",
+                    "TIME_ZONE": "Europe/Moscow",
+                }
+                with (
+                    service("step", step_env, log_dir) as step_url,
+                    httpx.Client(base_url=raida_url, timeout=60) as raida,
+                ):
+                    for contests in sizes:
+                        raida.post("/__admin/reset").raise_for_status()
+                        fixture = build_fixture(
+                            contests,
+                            contest_status=CONTEST_STATUSES,
+                            users=[DEMO_USER_ID],
+                            application_status=APPLICATION_STATUSES,
+                            other_users=OTHER_USERS,
+                        )
+                        raida.post("/__admin/seed", json=fixture).raise_for_status()
+                        raida.delete("/__admin/faults").raise_for_status()
+                        raida.post(
+                            "/__admin/faults", json={"latency_ms": args.latency_ms}
+                        ).raise_for_status()
+                        rows += asyncio.run(
+                            measure(step_url, raida, headers, contests, args.requests)
+                        )
+    except Exception:
+        print(f"step_bench: failed; service logs kept in {log_dir}", file=sys.stderr)
+        raise
+    finally:
+        server.drop_database(database)
+        server.stop()
+    shutil.rmtree(log_dir, ignore_errors=True)
+
+    text = markdown(rows, args, command)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
