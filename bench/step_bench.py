@@ -48,17 +48,18 @@ APPLICATION_STATUSES = ["new", "approved", "completed"]
 OTHER_USERS = 3
 
 
-def first_contest_id() -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "raida-mock/contest/0"))
+def contest_id(index: int) -> str:
+    """The id `build_fixture` gives its contest number `index`."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"raida-mock/contest/{index}"))
 
 
 def routes() -> dict[str, str]:
-    contest = first_contest_id()
     return {
         "1 active": "/contests/active/",
         "2 archive": "/contests/archive/",
-        "3 details": f"/contests/{contest}/",
-        "4 contest tasks": f"/contests/{contest}/task/",
+        "3 details": f"/contests/{contest_id(0)}/",
+        # contest 2 is done and its applications completed: the default filter lists them
+        "4 contest tasks": f"/contests/{contest_id(2)}/task/",
         "5 my tasks": "/contests/user/my/tasks/",
         "6 my history": "/contests/user/my/history/",
         "7 user history": f"/contests/user/{DEMO_USER_ID}/history/",

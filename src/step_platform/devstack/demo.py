@@ -38,7 +38,17 @@ from .stack import Progress, Stack, StackConfig
 DEMO_USER_ID = "2098611d-32e2-4d8f-acea-76570af65843"  # raida_mock.fixtures.DEMO_USER_ID
 DEMO_TOKEN_TTL = 24 * 3600
 
-EXPECTED = (PortInUse, NginxMissing, StartError, ProviderError, LoadError, ConfigError)
+# Failures a user can act on: reported in one line, never as a traceback.
+EXPECTED = (
+    PortInUse,
+    NginxMissing,
+    StartError,
+    ProviderError,
+    LoadError,
+    ConfigError,
+    httpx.HTTPError,
+    OSError,
+)
 
 
 def state_dir() -> Path:

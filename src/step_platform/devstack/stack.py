@@ -221,7 +221,8 @@ class Stack:
             if c.persist_raida:
                 env["RAIDA_STATE_FILE"] = str((c.state_dir / "raida-state.json").resolve())
         elif base == "user-center-mock":
-            pass  # the key lives in STEP_STATE_DIR, where `step-platform token` finds it too
+            # the key lives in STEP_STATE_DIR, where `step-platform token` finds it too
+            env["USER_CENTER_ISSUER"] = self.url("user-center-mock")
         env.update(c.service_env.get(base, {}))
         env.update(c.service_env.get(name, {}))
         return env
