@@ -129,6 +129,8 @@ async def gather(*aws: Awaitable[Any]) -> list[Any]:
     finally:
         for task in tasks:
             task.cancel()
+        # Let the cancelled ones finish before the request ends (nothing left dangling).
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class LockMap:

@@ -198,13 +198,16 @@ class Engine:
         if not items:
             return []
         own = self.kind.writable
-        args: list[Any] = [[item.id for item in items]]
+        # Rows are locked in id order whatever the request order: two batches over the same
+        # rows then queue instead of deadlocking (a deadlock that still happens is retried).
+        ordered = sorted(items, key=lambda item: item.id.bytes if item.id else b"")
+        args: list[Any] = [[item.id for item in ordered]]
         for c in own:
-            args.append([mode is Mode.PUT or c.name in item.values for item in items])
-            args.append([item.values.get(c.name) for item in items])
-        args.append([int(item.data_mode) for item in items])
-        args.append([_json(item.data) if item.data_mode else None for item in items])
-        args.append([_json(item.meta) for item in items])
+            args.append([mode is Mode.PUT or c.name in item.values for item in ordered])
+            args.append([item.values.get(c.name) for item in ordered])
+        args.append([int(item.data_mode) for item in ordered])
+        args.append([_json(item.data) if item.data_mode else None for item in ordered])
+        args.append([_json(item.meta) for item in ordered])
         for attempt in range(ATTEMPTS):
             try:
                 async with self.store.transaction() as conn:

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from raida_mock.app import Settings as RaidaSettings
 from raida_mock.app import create_app as create_raida
 from step_platform.contests.raida_client import RaidaClient
+from step_platform.contests.routes import StepApi
+from step_platform.core.auth import TokenVerifier
 from step_platform.core.errors import ApiError
 from step_platform.core.upstream import create_client
 
-from .conftest import C_ACTIVE, NODE, raida_calls
+from .conftest import A_CAT, C_ACTIVE, NODE, T_COMPLETED, T_NEW, raida_calls, world_fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -183,3 +188,36 @@ async def test_a_real_connection_refusal_is_503(clock: Clock) -> None:
         with pytest.raises(ApiError) as caught:
             await raida.token()
     assert (caught.value.status, caught.value.code) == (503, "UPSTREAM_UNAVAILABLE")
+
+
+async def test_attachments_missing_from_task_objects_are_fetched(
+    raida: RaidaClient, raida_admin: Any
+) -> None:
+    # For a Raida whose search results lack `attachments`: fetched per task, concurrently.
+    await raida_admin.seed(world_fixture())
+    await raida_admin.clear_journal()
+    pem = _any_public_pem()
+    api = StepApi(verifier=TokenVerifier(pem, "RS256"), tz=ZoneInfo("UTC"), max_upload_bytes=1)
+    api.raida = raida
+    tasks: list[dict[str, Any]] = [
+        {"id": T_COMPLETED},
+        {"id": T_NEW},
+        {"id": "00000000-0000-4000-8000-000000000000"},
+        {"id": C_ACTIVE, "attachments": []},  # already there: not fetched
+    ]
+    await api._fill_attachments(NODE, tasks)
+    assert [a["id"] for a in tasks[0]["attachments"]] == [A_CAT]
+    assert tasks[1]["attachments"] == []
+    assert tasks[2]["attachments"] is None  # Raida: 404
+    assert tasks[3]["attachments"] == []
+    calls = await raida_calls(raida_admin)
+    assert sorted(calls) == sorted(("GET", f"/api/attachments/{NODE}/{t['id']}") for t in tasks[:3])
+
+
+def _any_public_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
