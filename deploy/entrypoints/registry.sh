@@ -4,5 +4,5 @@
 # advisory lock, so several replicas may start at once.
 set -e
 step-platform migrate
-exec uvicorn --host 0.0.0.0 --port 8002 --workers 2 --factory step_platform.devstack.asgi:registry \
+exec uvicorn --host 0.0.0.0 --port 8002 --workers 2 --factory step_platform.asgi:registry \
   --no-access-log --proxy-headers --forwarded-allow-ips='*'

@@ -1,45 +1,79 @@
-"""ASGI factories for running the services under uvicorn or gunicorn directly.
+"""ASGI factories for running the services under uvicorn (or gunicorn) with worker processes.
 
-    uvicorn --factory step_platform.asgi:registry --port 8002
-    gunicorn -k uvicorn_worker.UvicornWorker -w 2 -b 0.0.0.0:8002 'step_platform.asgi:registry()'
+The seed runs each service as `gunicorn -b 0.0.0.0:PORT --workers 2 <project>.wsgi`; ours:
 
-Each reads its settings from the environment (the seed's names) when the server calls it, not
-at import time.
+    uvicorn --factory step_platform.asgi:registry --host 0.0.0.0 --port 8002 --workers 2
+
+Each worker builds its app from the environment (the seed's variable names) when the server
+calls the factory, not at import time. A bad setting ends the worker with one line.
+
+One addition for containers: when `ACCESS_TOKEN_PUBLIC_KEY` is empty and
+`ACCESS_TOKEN_PUBLIC_KEY_URL` is set, the PEM is fetched from that URL at start-up (the
+user-center-mock's `/public-key.pem` in `deploy/docker-compose.yml`), so the simulator's
+generated key needs no copying.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
+import time
 
 from starlette.applications import Starlette
 
 from .cli import SERVICES
 from .core.logs import configure_logging
+from .core.settings import ConfigError
 
 
-def _build(name: str) -> Starlette:
-    module = importlib.import_module(SERVICES[name].module)
-    settings = module.Settings.from_env(dict(os.environ))
+def fetch_public_key(url: str, attempts: int = 30) -> str:
+    import httpx
+
+    last = ""
+    for _ in range(attempts):
+        try:
+            response = httpx.get(url, timeout=3.0, trust_env=False)
+            if response.status_code == 200 and "-----BEGIN" in response.text:
+                return response.text
+            last = f"status {response.status_code}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(1.0)
+    raise ConfigError(f"ACCESS_TOKEN_PUBLIC_KEY_URL={url!r} gave no PEM key ({last})")
+
+
+def build(service: str) -> Starlette:
+    env = dict(os.environ)
+    try:
+        key_url = env.get("ACCESS_TOKEN_PUBLIC_KEY_URL")
+        if key_url and not env.get("ACCESS_TOKEN_PUBLIC_KEY", "").strip():
+            env["ACCESS_TOKEN_PUBLIC_KEY"] = fetch_public_key(key_url)
+        module = importlib.import_module(SERVICES[service].module)
+        settings = module.Settings.from_env(env)
+        app = module.create_app(settings)
+    except ConfigError as exc:
+        print(f"{service}: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     configure_logging(getattr(settings, "debug", False))
-    return module.create_app(settings)
+    return app
 
 
 def registry() -> Starlette:
-    return _build("registry")
+    return build("registry")
 
 
 def configs() -> Starlette:
-    return _build("configs")
+    return build("configs")
 
 
 def step() -> Starlette:
-    return _build("step")
+    return build("step")
 
 
 def raida_mock() -> Starlette:
-    return _build("raida-mock")
+    return build("raida-mock")
 
 
 def user_center_mock() -> Starlette:
-    return _build("user-center-mock")
+    return build("user-center-mock")

@@ -73,7 +73,7 @@ def test_entrypoints_run_two_workers_on_the_seeds_port(service: str, port: int) 
     script = DEPLOY / "entrypoints" / f"{service}.sh"
     text = script.read_text(encoding="utf-8")
     assert os.access(script, os.X_OK)
-    assert f"--port {port} --workers 2 --factory step_platform.devstack.asgi:{service}" in text
+    assert f"--port {port} --workers 2 --factory step_platform.asgi:{service}" in text
 
 
 def test_the_registry_migrates_before_it_serves() -> None:
