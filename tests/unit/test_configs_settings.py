@@ -38,8 +38,8 @@ def seed_env(public_pem: str) -> dict[str, str]:
 def test_the_seed_env_works_unchanged(seed_env, public_pem):
     settings = Settings.from_env(seed_env)
     assert settings.registry_url == "http://127.0.0.1:8002"
-    assert settings.public_key.strip() == public_pem.strip()
-    assert settings.jwt_algorithm == "ES256"
+    assert settings.auth.public_key.strip() == public_pem.strip()
+    assert settings.auth.algorithm == "ES256"
     assert settings.common.debug is True
     assert settings.common.allowed_hosts == ("127.0.0.1", "cfg.step.skroy.ru")
     create_app(settings)  # the key parses
@@ -49,7 +49,7 @@ def test_defaults_of_the_new_variables(seed_env):
     settings = Settings.from_env(seed_env)
     assert settings.write_role == "configs:write"
     assert settings.cache_ttl == 0
-    assert settings.jwt_issuer is None
+    assert settings.auth.issuer is None
     assert (settings.common.connect_timeout, settings.common.timeout) == (2.0, 10.0)
 
 
@@ -64,7 +64,7 @@ def test_new_variables_are_read(seed_env):
     settings = Settings.from_env(seed_env)
     assert settings.write_role == ""
     assert settings.cache_ttl == 2.5
-    assert settings.jwt_issuer == "user-center"
+    assert settings.auth.issuer == "user-center"
     assert (settings.common.connect_timeout, settings.common.timeout) == (0.5, 3.0)
 
 

@@ -45,7 +45,7 @@ def test_the_seed_env_works_unchanged(seed_env: dict[str, str], public_pem: str)
     settings = Settings.from_env(seed_env)
     assert settings.raida_url == "https://api.beta.raida-dev.ru"
     assert (settings.raida_user, settings.raida_password) == ("raida@raida.com", "raida")
-    assert settings.public_key == public_pem
+    assert settings.auth.public_key == public_pem
     assert settings.configs_url == "https://cfg.step.skroy.ru"
     assert settings.common.allowed_hosts == ("api.step.skroy.ru", "127.0.0.1", "step.skroy.ru")
     assert settings.cors_origins == ("http://127.0.0.1", "https://step.skroy.ru")
@@ -59,7 +59,7 @@ def test_defaults_of_the_new_variables(seed_env: dict[str, str]) -> None:
     assert settings.max_upload_bytes == 20971520
     assert settings.config_cache_ttl == 5.0
     assert (settings.common.connect_timeout, settings.common.timeout) == (2.0, 10.0)
-    assert settings.jwt_issuer is None
+    assert settings.auth.issuer is None
 
 
 def test_the_new_variables_are_read(seed_env: dict[str, str]) -> None:
@@ -76,7 +76,7 @@ def test_the_new_variables_are_read(seed_env: dict[str, str]) -> None:
     assert settings.max_upload_bytes == 1000
     assert settings.config_cache_ttl == 0
     assert (settings.common.connect_timeout, settings.common.timeout) == (0.5, 3.0)
-    assert settings.jwt_issuer == "https://uc.example"
+    assert settings.auth.issuer == "https://uc.example"
 
 
 def test_the_body_limit_leaves_room_for_the_multipart_envelope(seed_env: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
-from ..core.auth import TokenVerifier, check_algorithm
+from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
 from ..core.health import health_routes
 from ..core.upstream import create_client
@@ -34,10 +34,8 @@ class Settings:
     """Everything the configs service reads from its environment, parsed once at start-up.
 
     registry_url   base URL of the registry (`REGISTRY_URL` joined with `REGISTRY_PORT`)
-    public_key     PEM public key of the User Center (`ACCESS_TOKEN_PUBLIC_KEY`; literal `\\n`
-                   sequences already turned into newlines)
-    jwt_algorithm  the one accepted signature algorithm (`JWT_ALGORITHM`, RS*/PS*/ES* only)
-    jwt_issuer     required `iss` when set (`JWT_ISSUER`), else `iss` is not checked
+    auth           token verification: the User Center's public key, the one accepted
+                   algorithm, the optional issuer (`core.auth.AuthSettings`)
     write_role     role needed for POST/PUT/PATCH/DELETE (`CONFIGS_WRITE_ROLE`); "" lets any
                    valid token write, as the original does
     cache_ttl      seconds a resolved config set is reused (`CONFIGS_CACHE_TTL`); 0 disables
@@ -46,9 +44,7 @@ class Settings:
     """
 
     registry_url: str
-    public_key: str
-    jwt_algorithm: str = "RS256"
-    jwt_issuer: str | None = None
+    auth: AuthSettings
     write_role: str = DEFAULT_WRITE_ROLE
     cache_ttl: float = 0.0
     cache_max_entries: int = 10_000
@@ -69,9 +65,7 @@ class Settings:
             )
         return cls(
             registry_url=registry_url,
-            public_key=env.public_key(e),
-            jwt_algorithm=check_algorithm(env.required(e, "JWT_ALGORITHM")),
-            jwt_issuer=env.optional(e, "JWT_ISSUER") or None,
+            auth=AuthSettings.from_env(e),
             write_role=env.optional(e, "CONFIGS_WRITE_ROLE", DEFAULT_WRITE_ROLE),
             cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
@@ -86,7 +80,7 @@ def create_app(
     Raises `ConfigError` for an unusable key or algorithm, before anything is served.
     """
     transports = transports or {}
-    verifier = TokenVerifier(settings.public_key, settings.jwt_algorithm, settings.jwt_issuer)
+    verifier = settings.auth.verifier()
     cache = ConfigCache(settings.cache_ttl, max_entries=settings.cache_max_entries)
     endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
 

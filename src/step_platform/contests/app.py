@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
-from ..core.auth import TokenVerifier, check_algorithm
+from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
 from ..core.health import health_routes
 from ..core.upstream import create_client
@@ -37,10 +37,8 @@ class Settings:
     raida_url: str
     raida_user: str
     raida_password: str
-    public_key: str
+    auth: AuthSettings
     configs_url: str
-    jwt_algorithm: str = "RS256"
-    jwt_issuer: str | None = None
     cors_origins: tuple[str, ...] = ()
     language_code: str = "ru"
     time_zone: str = "UTC"
@@ -61,9 +59,7 @@ class Settings:
             raida_url=env.required(e, "BASE_URL").rstrip("/"),
             raida_user=env.required(e, "USER_RAIDA"),
             raida_password=env.required(e, "PASSWD_RAIDA"),
-            public_key=env.public_key(e),
-            jwt_algorithm=check_algorithm(env.required(e, "JWT_ALGORITHM")),
-            jwt_issuer=env.optional(e, "JWT_ISSUER") or None,
+            auth=AuthSettings.from_env(e),
             configs_url=env.required(e, "CONFIGS_SERVICE_URL").rstrip("/"),
             cors_origins=env.word_list(e, "DJANGO_CORS_ALLOWED_ORIGINS", sep=None),
             language_code=env.optional(e, "LANGUAGE_CODE") or "ru",
@@ -89,7 +85,7 @@ def create_app(
         settings.common, max_body_bytes=settings.max_upload_bytes + MULTIPART_ALLOWANCE
     )
     api = StepApi(
-        verifier=TokenVerifier(settings.public_key, settings.jwt_algorithm, settings.jwt_issuer),
+        verifier=settings.auth.verifier(),
         tz=_zone(settings.time_zone),
         max_upload_bytes=settings.max_upload_bytes,
     )

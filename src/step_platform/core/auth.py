@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from . import settings as env
 from .errors import ApiError
 from .settings import ConfigError
 
@@ -55,6 +56,27 @@ def check_algorithm(name: str) -> str:
             f"JWT_ALGORITHM={name!r} is not allowed: use one of {', '.join(ASYMMETRIC)}"
         )
     return name
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How a service verifies User Center tokens (`ACCESS_TOKEN_PUBLIC_KEY`, `JWT_ALGORITHM`,
+    optional `JWT_ISSUER`); shared by the configs and step services."""
+
+    public_key: str
+    algorithm: str = "RS256"
+    issuer: str | None = None
+
+    @classmethod
+    def from_env(cls, e: env.Env) -> AuthSettings:
+        return cls(
+            public_key=env.public_key(e),
+            algorithm=check_algorithm(env.required(e, "JWT_ALGORITHM")),
+            issuer=env.optional(e, "JWT_ISSUER") or None,
+        )
+
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(self.public_key, self.algorithm, self.issuer)
 
 
 class TokenVerifier:

@@ -187,7 +187,7 @@ async def test_the_issuer_is_checked_when_configured(
     good = await user_center.mint()
     wrong = await user_center.mint(claims={"iss": "somebody"})
     missing = await user_center.mint(claims={"iss": None})
-    async with start_configs(registry_app, jwt_issuer=user_center.issuer) as client:
+    async with start_configs(registry_app, issuer=user_center.issuer) as client:
         answers = [
             await client.get(TYPES_URL, headers={"Authorization": f"Bearer {t}", "Project-ID": P})
             for t in (good, wrong, missing)

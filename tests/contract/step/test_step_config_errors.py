@@ -217,7 +217,7 @@ async def test_a_401_of_the_configs_service_passes_through_with_its_code(
 ) -> None:
     # This configs service insists on an issuer the caller's token does not carry.
     configs = create_configs(
-        configs_settings(user_center.public_key_pem, jwt_issuer="https://elsewhere.example"),
+        configs_settings(user_center.public_key_pem, issuer="https://elsewhere.example"),
         transports={"registry": httpx.ASGITransport(app=registry_app)},
     )
     async with LifespanManager(configs) as configs_manager:
