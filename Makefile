@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install nginx test lint demo bench clean
+.PHONY: install system-deps test lint demo bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,18 +13,18 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-nginx:
-	./scripts/ensure-nginx
+system-deps:
+	./scripts/ensure-system-deps
 
 lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
 
-test: install nginx
+test: install system-deps
 	$(MAKE) lint
 	$(BIN)/pytest
 
-demo: install nginx
+demo: install system-deps
 	$(BIN)/step-platform demo
 
 bench: install
