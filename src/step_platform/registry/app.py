@@ -1,32 +1,41 @@
 """The configs registry service: settings, the app factory and its lifespan.
 
-    step-platform serve registry                  # seed env: DB_* ALLOWED_HOSTS SECRET_KEY DEBUG
-    uvicorn --factory step_platform.registry.app:create_app_from_env
+    step-platform migrate           # the schema first (idempotent, advisory-locked)
+    step-platform serve registry    # seed env: DB_* ALLOWED_HOSTS SECRET_KEY DEBUG
+    uvicorn --factory step_platform.registry.app:create_app_from_env --workers 2
+
+(`step_platform.asgi:registry`, the project's common factory module, works the same way.)
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.docs import docs_routes
+from ..core.errors import ApiError
 from ..core.health import health_routes
 from . import migrations, openapi
 from .db import Store, database_url_from_env
 from .engine import Engine
 from .kinds import KINDS
 from .routes import KindRoutes
+
+log = logging.getLogger("step_platform.registry")
 
 SERVICE = "registry"
 INFO = b'{\n    "version": "0.6.0",\n    "add-ons": []\n}'
@@ -51,6 +60,35 @@ class Settings:
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
             pool_size=env.integer(e, "DB_POOL_SIZE", 10, minimum=1),
         )
+
+
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """The headers the original (Django's security middleware) puts on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached: 503, so callers retry instead of reporting a bug."""
+    log.warning("database unavailable: %r", exc)
+    return ApiError(503, "DATABASE_UNAVAILABLE", "The database is unavailable.").response()
 
 
 async def info(request: Request) -> Response:
@@ -92,6 +130,9 @@ def create_app(
         openapi.build, title="Registry API", ui_path="/swagger-ui", schema_path="/schema"
     )
     app = build_app(service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
+    for error in (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError):
+        app.add_exception_handler(error, database_unavailable)
     app.state.store = store
     return app
 

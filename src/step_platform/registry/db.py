@@ -73,7 +73,9 @@ def database_url_from_env(e: Mapping[str, str]) -> str:
     if password:
         auth += ":" + quote(password, safe="")
     if host.startswith("/"):
-        return f"postgresql://{auth}@/{quote(name, safe='')}?host={quote(host, safe='')}&port={port}"
+        return (
+            f"postgresql://{auth}@/{quote(name, safe='')}?host={quote(host, safe='')}&port={port}"
+        )
     return f"postgresql://{auth}@{host}:{port}/{quote(name, safe='')}"
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -32,6 +32,7 @@ from .validation import UNIQUE, DataMode, Errors, Mode, WriteItem
 log = logging.getLogger("step_platform.registry")
 
 Record = asyncpg.Record
+T = TypeVar("T")
 ATTEMPTS = 3
 NOT_AN_OBJECT = "Stored data is not an object: it cannot be merged; replace it with PUT."
 UNKNOWN_CLASH = "This item clashes with an existing record."
@@ -43,6 +44,18 @@ class ItemsError(ApiError):
     def __init__(self, status: int, code: str, message: str, items: list[Errors]) -> None:
         super().__init__(status, code, message, items=items)
         self.items = items
+
+
+async def _retrying(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a transaction again when Postgres chose it as a deadlock victim."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await work()
+        except asyncpg.DeadlockDetectedError:
+            if attempt == ATTEMPTS:
+                raise
+            log.info("deadlock, attempt %d of %d", attempt, ATTEMPTS)
+    raise AssertionError("unreachable")
 
 
 def _json(value: Any) -> str | None:
@@ -68,17 +81,19 @@ def _sql(kind: Kind) -> dict[str, str]:
 
     types = ["uuid[]", *(c.sql_type for c in own), "text[]", "text[]"]
     args = ", ".join(f"CAST(${i} AS {t})" for i, t in enumerate(types, 1))
+    internal_id = f"jsonb_build_object('internal_id', nextval('{kind.sequence}'))"
+    clashes = "".join(f"AND NOT EXISTS ({_clash_exists(kind, rule)}) " for rule in kind.unique)
+    # Rows that clash with stored ones are filtered out before nextval runs (a refused create
+    # consumes no internal_id); ON CONFLICT catches what a concurrent transaction inserts.
     insert = f"""
         INSERT INTO {kind.table} AS t (id, created_date, modified_date, {own_names}, meta, data)
         SELECT u.id, now(), now(), {", ".join(f"u.{c.name}" for c in own)},
-               CAST(u.meta AS jsonb) || jsonb_build_object('internal_id', nextval('{kind.sequence}')),
-               CAST(u.data AS jsonb)
+               CAST(u.meta AS jsonb) || {internal_id}, CAST(u.data AS jsonb)
         FROM unnest({args}) WITH ORDINALITY AS u(id, {own_names}, meta, data, ord)
-        WHERE NOT EXISTS (SELECT 1 FROM {kind.table} AS x WHERE x.id = u.id)
-        {"".join(f"AND NOT EXISTS ({_clash_exists(kind, rule)}) " for rule in kind.unique)}
+        WHERE NOT EXISTS (SELECT 1 FROM {kind.table} AS x WHERE x.id = u.id) {clashes}
         ORDER BY u.ord
         ON CONFLICT DO NOTHING
-        RETURNING {returning}"""  # noqa: E501
+        RETURNING {returning}"""
 
     types = ["uuid[]"]
     aliases = ["id"]
@@ -177,21 +192,18 @@ class Engine:
         args: list[Any] = [[item.id for item in items]]
         args += [[item.values[c.name] for item in items] for c in own]
         args += [[_json(item.meta) for item in items], [_json(item.data) for item in items]]
-        for attempt in range(ATTEMPTS):
-            try:
-                async with self.store.transaction() as conn:
-                    records = await conn.fetch(self.sql["insert"], *args)
-                    if len(records) < len(items):
-                        inserted = {r["id"] for r in records}
-                        skipped = [i for i, it in enumerate(items) if it.id not in inserted]
-                        raise await self._create_clashes(conn, items, skipped)
-            except asyncpg.DeadlockDetectedError:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                continue
-            by_id = {r["id"]: r for r in records}
-            return [by_id[item.id] for item in items]
-        raise AssertionError("unreachable")
+
+        async def insert() -> list[Record]:
+            async with self.store.transaction() as conn:
+                records = await conn.fetch(self.sql["insert"], *args)
+                if len(records) < len(items):
+                    inserted = {r["id"] for r in records}
+                    skipped = [i for i, it in enumerate(items) if it.id not in inserted]
+                    raise await self._create_clashes(conn, items, skipped)
+                return records
+
+        by_id = {r["id"]: r for r in await _retrying(insert)}
+        return [by_id[item.id] for item in items]
 
     async def update(self, items: Sequence[WriteItem], mode: Mode) -> list[Record]:
         """PUT (every writable column set) or PATCH (the given ones) of existing rows."""
@@ -208,34 +220,29 @@ class Engine:
         args.append([int(item.data_mode) for item in ordered])
         args.append([_json(item.data) if item.data_mode else None for item in ordered])
         args.append([_json(item.meta) for item in ordered])
-        for attempt in range(ATTEMPTS):
-            try:
-                async with self.store.transaction() as conn:
-                    records = await conn.fetch(self.sql["update"], *args)
-                    if len(records) < len(items):
-                        raise await self._update_misses(conn, items, {r["id"] for r in records})
-            except asyncpg.DeadlockDetectedError:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                continue
-            except asyncpg.UniqueViolationError as exc:
-                raise await self._update_clashes(items, exc) from None
-            by_id = {r["id"]: r for r in records}
-            return [by_id[item.id] for item in items]
-        raise AssertionError("unreachable")
+
+        async def update() -> list[Record]:
+            async with self.store.transaction() as conn:
+                records = await conn.fetch(self.sql["update"], *args)
+                if len(records) < len(items):
+                    raise await self._update_misses(conn, items, {r["id"] for r in records})
+                return records
+
+        try:
+            records = await _retrying(update)
+        except asyncpg.UniqueViolationError as exc:
+            raise await self._update_clashes(items, exc) from None
+        by_id = {r["id"]: r for r in records}
+        return [by_id[item.id] for item in items]
 
     async def deactivate(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Set meta.status to inactive; returns the ids that exist (one statement)."""
-        for attempt in range(ATTEMPTS):
-            try:
-                async with self.store.connection() as conn:
-                    records = await conn.fetch(self.sql["deactivate"], list(ids))
-            except asyncpg.DeadlockDetectedError:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                continue
-            return {r["id"] for r in records}
-        raise AssertionError("unreachable")
+
+        async def deactivate() -> list[Record]:
+            async with self.store.connection() as conn:
+                return await conn.fetch(self.sql["deactivate"], list(ids))
+
+        return {r["id"] for r in await _retrying(deactivate)}
 
     # failure analysis: which items, and why
 

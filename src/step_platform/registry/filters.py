@@ -237,8 +237,10 @@ class _Compiler:
                     self.fail(name, parsed)
                     continue
                 number = self.p(str(parsed), "jsonb")
-                self.where(f"jsonb_typeof(meta -> '{key}') = 'number' AND "
-                           f"(meta -> '{key}') {operator} {number}")  # fmt: skip
+                self.where(
+                    f"jsonb_typeof(meta -> '{key}') = 'number' AND "
+                    f"(meta -> '{key}') {operator} {number}"
+                )
         flags = self.value("meta_flags")
         if flags is not None:
             parsed = _integer(flags)
@@ -356,9 +358,7 @@ class _Compiler:
 
     def compile(self) -> ListQuery:
         for column in self.kind.filters:
-            {"in": self.in_list, "number": self.numbers, "date": self.dates}[column.filter](
-                column
-            )
+            {"in": self.in_list, "number": self.numbers, "date": self.dates}[column.filter](column)
         self.meta()
         self.data()
         self.search()

@@ -75,9 +75,7 @@ class Kind:
     @property
     def writable(self) -> tuple[Column, ...]:
         """Columns a client sets directly (not id, timestamps, meta, data)."""
-        return tuple(
-            c for c in self.columns if c.writable and c.name not in ("id", "meta", "data")
-        )
+        return tuple(c for c in self.columns if c.writable and c.name not in ("id", "meta", "data"))
 
     @property
     def filters(self) -> tuple[Column, ...]:
@@ -135,9 +133,7 @@ CONFIGS = Kind(
         DATA,
     ),
     unique=(
-        UniqueRule(
-            ("object_code",), "object_code", "config with this object code already exists."
-        ),
+        UniqueRule(("object_code",), "object_code", "config with this object code already exists."),
     ),
 )
 
@@ -153,10 +149,18 @@ LINKS = Kind(
         _text("link_code"),
         _uuid("object1", nullable=False, required=True),
         _uuid("object2", nullable=False, required=True),
-        Column("weight", "float", nullable=False, default=0.0, minimum=0.0, maximum=1.0,
-               filter="number"),
-        Column("direction", "int", nullable=False, default=1, minimum=0, maximum=3,
-               filter="number"),
+        Column(
+            "weight",
+            "float",
+            nullable=False,
+            default=0.0,
+            minimum=0.0,
+            maximum=1.0,
+            filter="number",
+        ),
+        Column(
+            "direction", "int", nullable=False, default=1, minimum=0, maximum=3, filter="number"
+        ),
         CREATED,
         MODIFIED,
         META,
@@ -164,7 +168,7 @@ LINKS = Kind(
         PROJECT,
         ACCOUNT,
         USER,
-    ),  # fmt: skip
+    ),
     unique=(
         UniqueRule(
             ("link_code", "project_id", "link_type"),

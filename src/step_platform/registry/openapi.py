@@ -70,13 +70,16 @@ def _schemas(kind: Kind) -> dict[str, Any]:
     write = {
         "type": "object",
         "properties": {
-            "id": {**_TYPES["uuid"], "description": "Optional on create; on a single PUT/PATCH "
-                   "it must equal the id in the URL; required in bulk PUT/PATCH items."},
+            "id": {
+                **_TYPES["uuid"],
+                "description": "Optional on create; on a single PUT/PATCH "
+                "it must equal the id in the URL; required in bulk PUT/PATCH items.",
+            },
             **writable,
             "meta": {"$ref": "#/components/schemas/Meta"},
             "data": DATA,
         },
-    }  # fmt: skip
+    }
     required = [c.name for c in kind.writable if c.required]
     if required:
         write["required"] = required
@@ -94,8 +97,14 @@ def _schemas(kind: Kind) -> dict[str, Any]:
 
 def _parameters(kind: Kind) -> list[dict[str, Any]]:
     def q(name: str, description: str, schema: dict[str, Any] | None = None, **kw: Any):
-        return {"name": name, "in": "query", "required": False, "description": description,
-                "schema": schema or {"type": "string"}, **kw}  # fmt: skip
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": schema or {"type": "string"},
+            **kw,
+        }
 
     params = []
     for c in kind.filters:
@@ -110,8 +119,8 @@ def _parameters(kind: Kind) -> list[dict[str, Any]]:
                 params.append(q(c.name + suffix, f"`{c.name} {op} value`.", _TYPES[c.type]))
     params.append(q("meta_status", "meta.status, case-insensitive."))
     for key in ("flags", "internal_id"):
-        params.append(q(f"meta_{key}", f"meta.{key} ="
-                        + (" one of a comma list of integers." if key == "internal_id" else " n.")))  # fmt: skip
+        what = "one of a comma list of integers" if key == "internal_id" else "n"
+        params.append(q(f"meta_{key}", f"meta.{key} = {what}."))
         params.append(q(f"meta_{key}__gt", f"meta.{key} > n.", {"type": "integer"}))
         params.append(q(f"meta_{key}__lt", f"meta.{key} < n.", {"type": "integer"}))
     params.append(
@@ -124,8 +133,11 @@ def _parameters(kind: Kind) -> list[dict[str, Any]]:
             explode=True,
         )
     )
-    params.append(q("search", "Terms (whitespace/comma separated, \"quoted phrases\"); "
-                    "every term must occur in one of the search fields, case-insensitive."))  # fmt: skip
+    search = (
+        'Terms (whitespace/comma separated, "quoted phrases"); every term must occur in one '
+        "of the search fields, case-insensitive."
+    )
+    params.append(q("search", search))
     params.append(
         q(
             "field",
@@ -137,10 +149,20 @@ def _parameters(kind: Kind) -> list[dict[str, Any]]:
             explode=True,
         )
     )
-    params.append(q("ordering", "Comma list of fields or `data__<key>` paths, `-` for "
-                    "descending. Default: meta.internal_id descending."))  # fmt: skip
-    params.append(q("limit", f"Page size 1..{MAX_LIMIT}: the answer becomes a page object.",
-                    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}))  # fmt: skip
+    params.append(
+        q(
+            "ordering",
+            "Comma list of fields or `data__<key>` paths, `-` for "
+            "descending. Default: meta.internal_id descending.",
+        )
+    )
+    params.append(
+        q(
+            "limit",
+            f"Page size 1..{MAX_LIMIT}: the answer becomes a page object.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        )
+    )
     params.append(q("offset", "Rows to skip (paged form).", {"type": "integer", "minimum": 0}))
     return params
 
@@ -165,10 +187,22 @@ def _paths(kind: Kind) -> dict[str, Any]:
     def body(schema: dict[str, Any]) -> dict[str, Any]:
         return {"required": True, "content": {"application/json": {"schema": schema}}}
 
-    def op(op_id: str, tags: list[str], summary: str, ok: str, resp: dict[str, Any], *errs: int,
-           **extra: Any) -> dict[str, Any]:
-        return {"operationId": op_id, "tags": tags, "summary": summary,
-                "responses": {ok: resp, **_errors(*errs)}, **extra}  # fmt: skip
+    def op(
+        op_id: str,
+        tags: list[str],
+        summary: str,
+        ok: str,
+        resp: dict[str, Any],
+        *errs: int,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return {
+            "operationId": op_id,
+            "tags": tags,
+            "summary": summary,
+            "responses": {ok: resp, **_errors(*errs)},
+            **extra,
+        }
 
     list_response = json_response(
         "A bare array; a page object when `limit` or `offset` is given",
@@ -185,47 +219,128 @@ def _paths(kind: Kind) -> dict[str, Any]:
             },
         },
     )
-    id_param = {"name": "id", "in": "path", "required": True,
-                "schema": {"type": "string", "format": "uuid"}}  # fmt: skip
-    ids_param = {"name": "id", "in": "query", "required": True,
-                 "description": "Comma-separated UUIDs.", "schema": {"type": "string"}}  # fmt: skip
-    message = json_response("Deactivated", {"type": "object",
-                            "properties": {"message": {"type": "string"}}})  # fmt: skip
+    id_param = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+    ids_param = {
+        "name": "id",
+        "in": "query",
+        "required": True,
+        "description": "Comma-separated UUIDs.",
+        "schema": {"type": "string"},
+    }
+    message = json_response(
+        "Deactivated", {"type": "object", "properties": {"message": {"type": "string"}}}
+    )
     return {
         f"/api/{many}/": {
-            "get": op(f"api_{many}_list", tag_many, f"List {many}", "200", list_response, 400,
-                      parameters=_parameters(kind)),
-            "post": op(f"api_{many}_create", tag_many, f"Create {many} (all or nothing)", "201",
-                       json_response("Created, in request order", refs), 400, 409, 415,
-                       requestBody=body({"type": "array", "items": inp})),
-            "put": op(f"api_{many}_update", tag_many, f"Replace {many} (all or nothing)", "200",
-                      json_response("Updated, in request order", refs), 400, 404, 409, 415,
-                      requestBody=body({"type": "array", "items": inp})),
-            "patch": op(f"api_{many}_partial_update", tag_many,
-                        f"Patch {many}: data and meta merged (all or nothing)", "200",
-                        json_response("Updated, in request order", refs), 400, 404, 409, 415,
-                        requestBody=body({"type": "array", "items": inp})),
-            "delete": op(f"api_{many}_destroy", tag_many, f"Deactivate {many}", "200",
-                         deactivated, 400, parameters=[ids_param]),
+            "get": op(
+                f"api_{many}_list",
+                tag_many,
+                f"List {many}",
+                "200",
+                list_response,
+                400,
+                parameters=_parameters(kind),
+            ),
+            "post": op(
+                f"api_{many}_create",
+                tag_many,
+                f"Create {many} (all or nothing)",
+                "201",
+                json_response("Created, in request order", refs),
+                400,
+                409,
+                415,
+                requestBody=body({"type": "array", "items": inp}),
+            ),
+            "put": op(
+                f"api_{many}_update",
+                tag_many,
+                f"Replace {many} (all or nothing)",
+                "200",
+                json_response("Updated, in request order", refs),
+                400,
+                404,
+                409,
+                415,
+                requestBody=body({"type": "array", "items": inp}),
+            ),
+            "patch": op(
+                f"api_{many}_partial_update",
+                tag_many,
+                f"Patch {many}: data and meta merged (all or nothing)",
+                "200",
+                json_response("Updated, in request order", refs),
+                400,
+                404,
+                409,
+                415,
+                requestBody=body({"type": "array", "items": inp}),
+            ),
+            "delete": op(
+                f"api_{many}_destroy",
+                tag_many,
+                f"Deactivate {many}",
+                "200",
+                deactivated,
+                400,
+                parameters=[ids_param],
+            ),
         },
         f"/api/{one}/": {
-            "post": op(f"api_{one}_create", tag_one, f"Create a {one}", "201",
-                       json_response("Created", ref), 400, 409, 415, requestBody=body(inp)),
+            "post": op(
+                f"api_{one}_create",
+                tag_one,
+                f"Create a {one}",
+                "201",
+                json_response("Created", ref),
+                400,
+                409,
+                415,
+                requestBody=body(inp),
+            ),
         },
         f"/api/{one}/{{id}}/": {
             "parameters": [id_param],
-            "get": op(f"api_{one}_retrieve", tag_one, f"Read a {one}", "200",
-                      json_response("The record", ref), 404),
-            "put": op(f"api_{one}_update", tag_one, f"Replace a {one}'s writable fields",
-                      "200", json_response("Updated", ref), 400, 404, 409, 415,
-                      requestBody=body(inp)),
-            "patch": op(f"api_{one}_partial_update", tag_one,
-                        f"Patch a {one}: data and meta merged", "200",
-                        json_response("Updated", ref), 400, 404, 409, 415, requestBody=body(inp)),
-            "delete": op(f"api_{one}_destroy", tag_one, f"Deactivate a {one}", "200", message,
-                         404),
+            "get": op(
+                f"api_{one}_retrieve",
+                tag_one,
+                f"Read a {one}",
+                "200",
+                json_response("The record", ref),
+                404,
+            ),
+            "put": op(
+                f"api_{one}_update",
+                tag_one,
+                f"Replace a {one}'s writable fields",
+                "200",
+                json_response("Updated", ref),
+                400,
+                404,
+                409,
+                415,
+                requestBody=body(inp),
+            ),
+            "patch": op(
+                f"api_{one}_partial_update",
+                tag_one,
+                f"Patch a {one}: data and meta merged",
+                "200",
+                json_response("Updated", ref),
+                400,
+                404,
+                409,
+                415,
+                requestBody=body(inp),
+            ),
+            "delete": op(f"api_{one}_destroy", tag_one, f"Deactivate a {one}", "200", message, 404),
         },
-    }  # fmt: skip
+    }
 
 
 def build() -> dict[str, Any]:

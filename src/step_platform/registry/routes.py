@@ -21,11 +21,19 @@ from ..core.errors import ApiError
 from ..core.responses import JSON
 from . import render
 from .engine import Engine, ItemsError
-from .filters import compile_list
+from .filters import QueryError, compile_list
 from .kinds import Kind
 from .validation import REQUIRED, Mode, parse_uuid, validate_item, validate_items
 
 JSON_TYPES = ("application/json",)
+OPTION_TYPES = {
+    "uuid": "string",
+    "text": "string",
+    "float": "float",
+    "int": "integer",
+    "timestamp": "datetime",
+    "json": "json",
+}
 
 
 # --- request bodies -------------------------------------------------------------------------
@@ -46,7 +54,9 @@ async def read_json(request: Request) -> Any:
     """The JSON body (an empty body is `{}`, as the original); 415 for other media types."""
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
-    if media not in JSON_TYPES and not (media.startswith("application/") and media.endswith("+json")):
+    if media not in JSON_TYPES and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
         shown = media or "text/plain"
         raise ApiError(
             415, "UNSUPPORTED_MEDIA_TYPE", f'Unsupported media type "{shown}" in request.'
@@ -90,11 +100,12 @@ class KindRoutes:
 
     def routes(self) -> list[BaseRoute]:
         many, one = f"/api/{self.kind.plural}", f"/api/{self.kind.singular}"
+        writes = ["PUT", "PATCH", "DELETE", "OPTIONS"]
         return [
-            Route(many, self.collection, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+            Route(many, self.collection, methods=["GET", "POST", *writes]),
             Route(one, self.create_one, methods=["POST", "OPTIONS"]),
-            Route(f"{one}/{{id}}", self.detail, methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-        ]  # fmt: skip
+            Route(f"{one}/{{id}}", self.detail, methods=["GET", *writes]),
+        ]
 
     # dispatch
 
@@ -210,16 +221,14 @@ class KindRoutes:
     async def bulk_deactivate(self, request: Request) -> Response:
         raw = request.query_params.get("id", "")
         if not raw.strip():
-            raise ApiError(400, "INVALID_QUERY", "Invalid query parameters.",
-                           fields={"id": [REQUIRED]})  # fmt: skip
-        ids: list[uuid.UUID] = []
+            raise QueryError({"id": [REQUIRED]})
+        unique: dict[uuid.UUID, None] = {}  # request order, duplicates once
         for token in raw.split(","):
             parsed = parse_uuid(token) if "\x00" not in token else None
             if parsed is None:
-                raise ApiError(400, "INVALID_QUERY", "Invalid query parameters.",
-                               fields={"id": ["Enter a valid UUID."]})  # fmt: skip
-            if parsed not in ids:
-                ids.append(parsed)
+                raise QueryError({"id": ["Enter a valid UUID."]})
+            unique[parsed] = None
+        ids = list(unique)
         found = await self.engine.deactivate(ids)
         if len(found) == len(ids):
             message = self.messages["all_deactivated"]
@@ -238,15 +247,14 @@ class KindRoutes:
     def options(self, name: str, actions: list[str]) -> Response:
         fields = {
             c.name: {
-                "type": {"uuid": "string", "text": "string", "float": "float", "int": "integer",
-                         "timestamp": "datetime", "json": "json"}[c.type],
+                "type": OPTION_TYPES[c.type],
                 "required": c.required,
                 "read_only": not c.writable,
                 "label": c.name.replace("_", " ").capitalize(),
                 **({"max_length": c.max_length} if c.max_length else {}),
             }
             for c in self.kind.columns
-        }  # fmt: skip
+        }
         return JSON(
             {
                 "name": name,

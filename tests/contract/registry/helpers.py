@@ -15,13 +15,35 @@ U1 = "bbbbbbbb-0000-4000-8000-000000000001"
 MISSING = "99999999-9999-4999-8999-999999999999"
 
 CONFIG_FIELDS = [
-    "id", "created_date", "modified_date", "project_id", "account_id", "user_id",
-    "object_type", "object_item", "object_code", "name", "meta", "data",
-]  # fmt: skip
+    "id",
+    "created_date",
+    "modified_date",
+    "project_id",
+    "account_id",
+    "user_id",
+    "object_type",
+    "object_item",
+    "object_code",
+    "name",
+    "meta",
+    "data",
+]
 LINK_FIELDS = [
-    "id", "link_type", "link_code", "object1", "object2", "weight", "direction",
-    "created_date", "modified_date", "meta", "data", "project_id", "account_id", "user_id",
-]  # fmt: skip
+    "id",
+    "link_type",
+    "link_code",
+    "object1",
+    "object2",
+    "weight",
+    "direction",
+    "created_date",
+    "modified_date",
+    "meta",
+    "data",
+    "project_id",
+    "account_id",
+    "user_id",
+]
 
 
 def link_body(**fields: Any) -> dict[str, Any]:

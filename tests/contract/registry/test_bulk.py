@@ -25,9 +25,12 @@ async def test_bulk_create_answers_201_in_request_order_with_sequential_internal
     await create_config(registry_client, name="first")
     response = await registry_client.post(
         "/api/configs/",
-        json=[{"id": ID_B, "name": "B"}, {"name": "C", "meta": {"status": "inactive"}},
-              {"id": ID_A, "name": "A"}],
-    )  # fmt: skip
+        json=[
+            {"id": ID_B, "name": "B"},
+            {"name": "C", "meta": {"status": "inactive"}},
+            {"id": ID_A, "name": "A"},
+        ],
+    )
     assert response.status_code == 201
     body = response.json()
     assert names(body) == ["B", "C", "A"]
@@ -211,11 +214,16 @@ async def test_bulk_update_of_an_empty_list_is_200_empty(registry_client):
             [{"id": ID_A}, {"id": ID_A.upper()}],
             [{}, {"id": ["This id appears more than once in the request."]}],
         ),
-        ([{"id": ID_A}, "x"],
-         [{}, {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}]),
-        ([{"id": ID_A, "name": ""}, {"id": ID_B}], [{"name": ["This field may not be blank."]}, {}]),
+        (
+            [{"id": ID_A}, "x"],
+            [{}, {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}],
+        ),
+        (
+            [{"id": ID_A, "name": ""}, {"id": ID_B}],
+            [{"name": ["This field may not be blank."]}, {}],
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bulk_update_with_a_bad_item_is_400_and_changes_nothing(
     registry_client, items, expected
 ):

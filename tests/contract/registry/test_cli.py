@@ -101,12 +101,29 @@ def test_the_registry_serves_over_a_socket(database_env, launcher):
     assert run_cli("migrate", env=database_env).returncode == 0
     port = free_port()
     if launcher == "step-platform":
-        command = [sys.executable, "-m", "step_platform.cli", "serve", "registry",
-                   "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "step_platform.cli",
+            "serve",
+            "registry",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     else:
-        command = [sys.executable, "-m", "uvicorn", "--factory",
-                   "step_platform.registry.app:create_app_from_env",
-                   "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "step_platform.registry.app:create_app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     process = subprocess.Popen(
         command, env=database_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

@@ -48,9 +48,11 @@ async def test_concurrent_patches_of_different_keys_all_land(registry_client):
     created = await create_config(registry_client, data={})
     url = f"/api/config/{created['id']}/"
     responses = await asyncio.gather(
-        *(registry_client.patch(url, json={"data": {f"k{i}": i}, "meta": {f"m{i}": i}})
-          for i in range(15))
-    )  # fmt: skip
+        *(
+            registry_client.patch(url, json={"data": {f"k{i}": i}, "meta": {f"m{i}": i}})
+            for i in range(15)
+        )
+    )
     assert all(r.status_code == 200 for r in responses)
     stored = (await registry_client.get(url)).json()
     assert stored["data"] == {f"k{i}": i for i in range(15)}

@@ -15,22 +15,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from step_platform.registry.data_filter import LOOKUPS as DATA_LOOKUPS
 from step_platform.registry.db import connect_once
 
 pytestmark = pytest.mark.anyio
 
 KEYS = ["a", "b", "Key", "x y", "0", "1"]
 # ASCII and caseless non-ASCII letters: Python's and Postgres' lower() agree on these.
-ALPHABET = "abcABC xyz_-=:./0123456789€中"
-LOOKUPS = ["exact", "iexact", "contains", "icontains", "startswith", "istartswith",
-           "endswith", "iendswith", "gt", "gte", "lt", "lte", "isnull"]  # fmt: skip
+ALPHABET = "aAbBcCxXyYzZ _=:.09€中"
+LOOKUPS = list(DATA_LOOKUPS)  # the decisions.md list
 MISSING = object()
 PG_INDEX = re.compile(r"[ \t\n\v\f\r]*[+-]?\d+")
 
 texts = st.text(alphabet=ALPHABET, max_size=6)
 ints = st.integers(min_value=-(10**6), max_value=10**6)
 floats = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
-scalars = st.one_of(st.none(), st.booleans(), ints, floats, texts)
+scalars = st.one_of(st.none(), st.booleans(), ints, floats, texts, texts, texts)
 values = st.recursive(
     scalars,
     lambda inner: st.one_of(
@@ -38,11 +38,9 @@ values = st.recursive(
     ),
     max_leaves=6,
 )
-datas = st.one_of(
-    st.dictionaries(st.sampled_from(KEYS), values, max_size=4),
-    st.dictionaries(st.sampled_from(KEYS), values, max_size=4),
-    values,
-)
+mostly_scalars = st.one_of(scalars, scalars, scalars, values)
+objects = st.dictionaries(st.sampled_from(KEYS), mostly_scalars, min_size=1, max_size=4)
+datas = st.one_of(objects, objects, objects, values)
 
 
 # --- the reference --------------------------------------------------------------------------
@@ -85,14 +83,22 @@ def matches(data: Any, path: list[str], lookup: str, typed: Any, text: str) -> b
     if lookup in ("gt", "gte", "lt", "lte"):
         if json_type(value) != json_type(typed):
             return False
-        return {"gt": value > typed, "gte": value >= typed,
-                "lt": value < typed, "lte": value <= typed}[lookup]  # fmt: skip
+        return {
+            "gt": value > typed,
+            "gte": value >= typed,
+            "lt": value < typed,
+            "lte": value <= typed,
+        }[lookup]
     if not isinstance(value, str):
         return False
     if lookup.startswith("i"):
         value, text, lookup = value.lower(), text.lower(), lookup[1:]
-    return {"exact": value == text, "contains": text in value,
-            "startswith": value.startswith(text), "endswith": value.endswith(text)}[lookup]  # fmt: skip
+    return {
+        "exact": value == text,
+        "contains": text in value,
+        "startswith": value.startswith(text),
+        "endswith": value.endswith(text),
+    }[lookup]
 
 
 # --- expressions ----------------------------------------------------------------------------
@@ -126,22 +132,27 @@ def typed_text(kind: str, typed: Any) -> tuple[str, str]:
 def expressions(draw: st.DrawFn, rows: list[Any]) -> tuple[str, list[str], str, Any, str]:
     """Expressions biased towards the rows' own paths and values, so that they match often."""
     known = paths_in(rows)
-    if known and draw(st.integers(0, 9)) < 7:
+    if known and draw(st.integers(0, 9)) < 8:
         path, stored = draw(st.sampled_from(known))
     else:
         path, stored = draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=2)), None
-    lookup = draw(st.sampled_from(LOOKUPS))
+    fitting = {
+        "string": LOOKUPS[:12],
+        "number": ["exact", "gt", "gte", "lt", "lte"],
+        "boolean": ["exact", "gt", "gte", "lt", "lte"],
+    }.get(json_type(stored), ["isnull", "exact"])
+    lookup = draw(st.sampled_from(fitting if draw(st.integers(0, 4)) else LOOKUPS))
     if lookup == "isnull":
         typed = draw(st.booleans())
         text = draw(st.sampled_from(["true", "True", "TRUE"] if typed else ["false", "False"]))
         suffix = draw(st.sampled_from(["", "::bool"]))
         return f"{'__'.join(path)}__isnull={text}{suffix}", path, lookup, typed, text
-    reuse = json_type(stored) != "other" and stored is not None and draw(st.booleans())
+    reuse = json_type(stored) != "other" and draw(st.integers(0, 3)) > 0
     if reuse and isinstance(stored, str):
         kind = "str"
-        start = draw(st.integers(0, len(stored)))
-        typed = stored[start : draw(st.integers(start, len(stored)))]
-        typed = draw(st.sampled_from([stored, typed, stored.upper(), typed.swapcase()]))
+        cut = draw(st.integers(0, len(stored)))
+        typed = draw(st.sampled_from([stored, stored[:cut], stored[cut:], stored[cut : cut + 2]]))
+        typed = draw(st.sampled_from([typed, typed, typed.swapcase(), typed.upper()]))
     elif reuse:
         kind = "bool" if isinstance(stored, bool) else draw(st.sampled_from(["int", "float"]))
         typed = stored if kind == "bool" else (int(stored) if kind == "int" else float(stored))
@@ -172,7 +183,7 @@ def cases(draw: st.DrawFn) -> tuple[list[Any], list[list[tuple]]]:
     return rows, filters
 
 
-@settings(max_examples=80)
+@settings(max_examples=100)
 @given(case=cases())
 async def test_data_filters_select_what_the_reference_selects(
     registry_client, registry_database_url, case
@@ -191,16 +202,70 @@ async def test_data_filters_select_what_the_reference_selects(
         expected = [
             n
             for n, data in enumerate(rows)
-            if all(matches(data, path, lookup, typed, text)
-                   for _, path, lookup, typed, text in combination)  # fmt: skip
+            if all(
+                matches(data, path, lookup, typed, text)
+                for _, path, lookup, typed, text in combination
+            )
         ]
         assert got == expected, (combination, json.dumps(rows))
 
 
-PARAMETERS = ["data", "id", "project_id", "account_id", "object_type", "created_date",
-              "created_date__gt", "meta_status", "meta_flags", "meta_flags__lt",
-              "meta_internal_id", "meta_internal_id__gt", "search", "field", "ordering",
-              "limit", "offset"]  # fmt: skip
+TEXT_LOOKUPS = LOOKUPS[1:8]
+
+
+@st.composite
+def text_cases(draw: st.DrawFn) -> tuple[list[Any], list[tuple[str, str]]]:
+    """Rows `{"s": <mostly strings>}` and text lookups with pieces of those strings."""
+    rows = draw(st.lists(st.one_of(texts, texts, texts, scalars), min_size=1, max_size=10))
+    strings = [r for r in rows if isinstance(r, str)] or [""]
+    queries = []
+    for _ in range(draw(st.integers(1, 6))):
+        source = draw(st.sampled_from(strings))
+        cut = draw(st.integers(0, len(source)))
+        piece = draw(st.sampled_from([source, source[:cut], source[cut:], source[cut : cut + 2]]))
+        piece = draw(st.sampled_from([piece, piece.swapcase(), piece.upper(), piece.lower()]))
+        queries.append((draw(st.sampled_from(TEXT_LOOKUPS)), piece))
+    return [{"s": r} for r in rows], queries
+
+
+@settings(max_examples=60)
+@given(case=text_cases())
+async def test_text_lookups_select_what_the_reference_selects(
+    registry_client, registry_database_url, case
+):
+    rows, queries = case
+    await reset(registry_database_url)
+    body = [{"name": str(n), "data": data} for n, data in enumerate(rows)]
+    assert (await registry_client.post("/api/configs/", json=body)).status_code == 201
+    for lookup, piece in queries:
+        suffix = "::str" if "::" in piece else ""
+        response = await registry_client.get(
+            "/api/configs/", params={"data": f"s__{lookup}={piece}{suffix}"}
+        )
+        got = sorted(int(r["name"]) for r in response.json())
+        expected = [n for n, d in enumerate(rows) if matches(d, ["s"], lookup, piece, piece)]
+        assert got == expected, (lookup, piece, rows)
+
+
+PARAMETERS = [
+    "data",
+    "id",
+    "project_id",
+    "account_id",
+    "object_type",
+    "created_date",
+    "created_date__gt",
+    "meta_status",
+    "meta_flags",
+    "meta_flags__lt",
+    "meta_internal_id",
+    "meta_internal_id__gt",
+    "search",
+    "field",
+    "ordering",
+    "limit",
+    "offset",
+]
 
 
 @settings(max_examples=100)
@@ -227,20 +292,48 @@ async def test_any_data_expression_is_200_or_400(registry_client, expression):
 
 
 @settings(max_examples=60)
-@given(body=st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False,
-              allow_infinity=False), st.text(max_size=10)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.sampled_from(
-                                ["id", "name", "meta", "data", "weight", "direction",
-                                 "link_type", "object1", "project_id", "status", "flags"]),
-                                inner, max_size=5)),
-    max_leaves=10,
-))  # fmt: skip
+@given(
+    body=st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(max_size=10),
+        ),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "id",
+                        "name",
+                        "meta",
+                        "data",
+                        "weight",
+                        "direction",
+                        "link_type",
+                        "object1",
+                        "project_id",
+                        "status",
+                        "flags",
+                    ]
+                ),
+                inner,
+                max_size=5,
+            ),
+        ),
+        max_leaves=10,
+    )
+)
 async def test_any_json_body_is_a_4xx_or_a_success_never_a_500(registry_client, body):
-    for method, path in (("POST", "/api/config/"), ("POST", "/api/configs/"),
-                         ("PATCH", "/api/configs/"), ("POST", "/api/link/"),
-                         ("PUT", "/api/links/")):  # fmt: skip
+    for method, path in (
+        ("POST", "/api/config/"),
+        ("POST", "/api/configs/"),
+        ("PATCH", "/api/configs/"),
+        ("POST", "/api/link/"),
+        ("PUT", "/api/links/"),
+    ):
         response = await registry_client.request(method, path, json=body)
         assert response.status_code < 500, (method, path, body, response.text)
         if response.status_code >= 400:

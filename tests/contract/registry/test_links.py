@@ -224,7 +224,7 @@ async def test_link_column_filters(registry_client, params, expected):
     await create_link(registry_client, link_type="T1", weight=0.2, direction=2, data={"n": "a"})
     await create_link(
         registry_client, link_type="T2", link_code="code-b", weight=0.9, data={"n": "b"}
-    )  # noqa: E501
+    )
     await create_link(registry_client, link_type="T3", weight=0.5, direction=0, data={"n": "c"})
     rows = await list_of(registry_client, "/api/links/", ordering="data__n", **params)
     assert [r["data"]["n"] for r in rows] == expected

@@ -14,20 +14,52 @@ pytestmark = pytest.mark.anyio
 async def seven(client):
     """Seven configs a..g with varied columns, meta and data (internal_id 1..7)."""
     specs = [
-        dict(name="a", project_id=P1, object_type="theme", object_code="1",
-             data={"digits": 12, "data 2": "test data 2", "tel": "+7894561232"}),
-        dict(name="b", project_id=P1, account_id=A1, object_type="theme", object_code="2",
-             meta={"flags": 4}, data={"digits": 13.5, "nested": {"a": 1}}),
-        dict(name="c", project_id=P1, account_id=A2, object_type="palette", object_code="66",
-             meta={"status": "inactive", "flags": 254}, data={"digits": "12", "flag": True}),
-        dict(name="d", project_id=P2, object_type="palette", object_code="5",
-             user_id=U1, data={"digits": None, "word": "Dark Mode"}),
-        dict(name="e", project_id=P2, account_id=A1, object_type="font", object_code="3",
-             data=[1, 2]),
-        dict(name="f", object_type="font", object_code="4", object_item=MISSING,
-             meta={"flags": 116}, data={"word": "dark"}),
+        dict(
+            name="a",
+            project_id=P1,
+            object_type="theme",
+            object_code="1",
+            data={"digits": 12, "data 2": "test data 2", "tel": "+7894561232"},
+        ),
+        dict(
+            name="b",
+            project_id=P1,
+            account_id=A1,
+            object_type="theme",
+            object_code="2",
+            meta={"flags": 4},
+            data={"digits": 13.5, "nested": {"a": 1}},
+        ),
+        dict(
+            name="c",
+            project_id=P1,
+            account_id=A2,
+            object_type="palette",
+            object_code="66",
+            meta={"status": "inactive", "flags": 254},
+            data={"digits": "12", "flag": True},
+        ),
+        dict(
+            name="d",
+            project_id=P2,
+            object_type="palette",
+            object_code="5",
+            user_id=U1,
+            data={"digits": None, "word": "Dark Mode"},
+        ),
+        dict(
+            name="e", project_id=P2, account_id=A1, object_type="font", object_code="3", data=[1, 2]
+        ),
+        dict(
+            name="f",
+            object_type="font",
+            object_code="4",
+            object_item=MISSING,
+            meta={"flags": 116},
+            data={"word": "dark"},
+        ),
         dict(name="g", data=None),
-    ]  # fmt: skip
+    ]
     return [await create_config(client, **spec) for spec in specs]
 
 
@@ -68,7 +100,7 @@ async def test_no_parameters_lists_every_row_newest_first(registry_client):
         ({"meta_internal_id__gt": "5"}, ["f", "g"]),
         ({"meta_internal_id__lt": "3"}, ["a", "b"]),
     ],
-)  # fmt: skip
+)
 async def test_column_and_meta_filters(registry_client, params, expected):
     await seven(registry_client)
     assert sorted(await query(registry_client, **params)) == expected
@@ -133,13 +165,9 @@ async def test_date_filters_compare_utc_calendar_days(registry_client):
     for field in ("created_date", "modified_date"):
         assert await query(registry_client, **{field: today.isoformat()}) == ["a"]
         assert await query(registry_client, **{f"{field}__gt": today.isoformat()}) == []
-        assert await query(registry_client, **{f"{field}__gt": (today - day).isoformat()}) == [
-            "a"
-        ]
+        assert await query(registry_client, **{f"{field}__gt": (today - day).isoformat()}) == ["a"]
         assert await query(registry_client, **{f"{field}__lt": today.isoformat()}) == []
-        assert await query(registry_client, **{f"{field}__lt": (today + day).isoformat()}) == [
-            "a"
-        ]
+        assert await query(registry_client, **{f"{field}__lt": (today + day).isoformat()}) == ["a"]
 
 
 async def test_date_filters_accept_datetimes_and_convert_offsets_to_utc(registry_client):
@@ -327,8 +355,14 @@ async def test_ordering_by_a_data_key_with_a_space(registry_client):
 async def test_default_order_ignores_meta_filters(registry_client):
     await seven(registry_client)
     assert await query(registry_client, meta_flags__lt="300") == [
-        "g", "f", "e", "d", "c", "b", "a",
-    ]  # fmt: skip
+        "g",
+        "f",
+        "e",
+        "d",
+        "c",
+        "b",
+        "a",
+    ]
 
 
 @pytest.mark.parametrize("ordering", ["nope", "-nope", "name,zz", "meta__", "data__"])
@@ -382,9 +416,16 @@ async def test_paging_applies_to_filtered_ordered_lists(registry_client):
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": "0"}, {"limit": "1001"}, {"limit": "x"}, {"limit": "-1"}, {"offset": "-1"},
-     {"offset": "1.5"}, {"limit": "2", "offset": "y"}],
-)  # fmt: skip
+    [
+        {"limit": "0"},
+        {"limit": "1001"},
+        {"limit": "x"},
+        {"limit": "-1"},
+        {"offset": "-1"},
+        {"offset": "1.5"},
+        {"limit": "2", "offset": "y"},
+    ],
+)
 async def test_bad_paging_values_are_400(registry_client, params):
     response = await registry_client.get("/api/configs/", params=params)
     assert response.status_code == 400

@@ -145,12 +145,20 @@ async def test_migrate_adopts_a_database_the_original_created(empty_database):
         assert patched.json()["data"] == {"a": 1}
         link = await client.post(
             "/api/link/",
-            json={"link_type": "O2O", "link_code": "L-1", "object1": rows[0]["id"],
-                  "object2": rows[1]["id"]},
-        )  # fmt: skip
+            json={
+                "link_type": "O2O",
+                "link_code": "L-1",
+                "object1": rows[0]["id"],
+                "object2": rows[1]["id"],
+            },
+        )
         assert link.status_code == 409  # NULL project ids are not distinct any more
-        first_link = (await client.post("/api/link/", json={
-            "link_type": "O2O", "object1": rows[0]["id"], "object2": rows[1]["id"]})).json()  # fmt: skip
+        first_link = (
+            await client.post(
+                "/api/link/",
+                json={"link_type": "O2O", "object1": rows[0]["id"], "object2": rows[1]["id"]},
+            )
+        ).json()
         assert first_link["meta"]["internal_id"] == 2
     finally:
         await client.aclose()
@@ -176,8 +184,13 @@ async def test_a_unix_socket_url_works_for_migrate_and_the_app(empty_database):
     assert os.path.isdir(socket_dir), socket_dir
     port = (await fetch(empty_database, "SHOW port"))[0][0]
     database = empty_database.rsplit("/", 1)[1].split("?")[0]
-    env = {"DB_NAME": database, "DB_USER": "postgres", "DB_HOST": socket_dir, "DB_PORT": port,
-           "ALLOWED_HOSTS": "*"}  # fmt: skip
+    env = {
+        "DB_NAME": database,
+        "DB_USER": "postgres",
+        "DB_HOST": socket_dir,
+        "DB_PORT": port,
+        "ALLOWED_HOSTS": "*",
+    }
     settings = Settings.from_env(env)
     assert settings.database_url.startswith("postgresql://postgres@/")
     assert "host=%2F" in settings.database_url
@@ -190,7 +203,7 @@ async def test_a_unix_socket_url_works_for_migrate_and_the_app(empty_database):
             ready = await client.get("/readyz")
     assert ready.status_code == 200
     via_socket = await fetch(
-        settings.database_url, "SELECT inet_server_addr() IS NULL AS unix, count(*) AS n "
-        "FROM configs_config"
-    )  # fmt: skip
+        settings.database_url,
+        "SELECT inet_server_addr() IS NULL AS unix, count(*) AS n FROM configs_config",
+    )
     assert (via_socket[0]["unix"], via_socket[0]["n"]) == (True, 1)

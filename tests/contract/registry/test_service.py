@@ -35,7 +35,10 @@ async def test_schema_is_openapi_303_yaml_by_default(registry_client):
 async def test_schema_as_json_documents_every_route_and_operation(registry_client):
     doc = (await registry_client.get("/schema/?format=json")).json()
     operations = {
-        op["operationId"] for path in doc["paths"].values() for op in path.values() if "operationId" in op  # noqa: E501
+        op["operationId"]
+        for path in doc["paths"].values()
+        for op in path.values()
+        if "operationId" in op
     }
     for kind, one in (("configs", "config"), ("links", "link")):
         for action in ("list", "create", "update", "partial_update", "destroy"):
@@ -92,15 +95,18 @@ async def test_readyz_fails_on_an_unmigrated_database(postgres_server):
     assert body["detail"]["code"] == "NOT_READY"
 
 
-async def test_readyz_fails_when_the_database_is_unreachable():
+async def test_an_unreachable_database_is_503_not_500():
     url = "postgresql://postgres@127.0.0.1:1/none"
     app = create_app(Settings(database_url=url))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://r") as client:
             response = await client.get("/readyz")
+            listed = await client.get("/api/configs/")
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("fail")
+    assert listed.status_code == 503
+    assert detail(listed)["code"] == "DATABASE_UNAVAILABLE"
 
 
 async def test_unknown_routes_are_json_404(registry_client):
@@ -142,11 +148,14 @@ async def test_every_route_answers_without_its_final_slash_and_with_a_doubled_on
     ("headers", "content", "shown"),
     [
         ({"content-type": "text/plain"}, b'{"name": "x"}', "text/plain"),
-        ({"content-type": "application/x-www-form-urlencoded"}, b"name=x",
-         "application/x-www-form-urlencoded"),
+        (
+            {"content-type": "application/x-www-form-urlencoded"},
+            b"name=x",
+            "application/x-www-form-urlencoded",
+        ),
         ({}, b'{"name": "x"}', "text/plain"),
     ],
-)  # fmt: skip
+)
 async def test_bodies_must_be_json(registry_client, headers, content, shown):
     response = await registry_client.post("/api/config/", content=content, headers=headers)
     assert response.status_code == 415
@@ -166,9 +175,16 @@ async def test_a_json_content_type_with_charset_is_accepted(registry_client):
 
 @pytest.mark.parametrize(
     "content",
-    [b'{"name": ', b"{'a': 1}", b'{"weight": NaN}', b'{"x": Infinity}', b'{"x": 1e999}',
-     b"\xff\xfe\x00", b"[" * 100_000],
-)  # fmt: skip
+    [
+        b'{"name": ',
+        b"{'a': 1}",
+        b'{"weight": NaN}',
+        b'{"x": Infinity}',
+        b'{"x": 1e999}',
+        b"\xff\xfe\x00",
+        b"[" * 100_000,
+    ],
+)
 async def test_malformed_json_is_400_never_500(registry_client, content):
     response = await registry_client.post(
         "/api/configs/", content=content, headers={"content-type": "application/json"}
@@ -194,6 +210,15 @@ async def test_responses_carry_request_id_and_served_by(registry_client):
     response = await registry_client.get("/api/configs/", headers={"X-Request-ID": "req-1"})
     assert response.headers["x-request-id"] == "req-1"
     assert response.headers["x-served-by"].startswith("registry/")
+
+
+@pytest.mark.parametrize("path", ["/api/configs/", "/nothing", "/healthz"])
+async def test_responses_carry_the_originals_security_headers(registry_client, path):
+    headers = (await registry_client.get(path)).headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
 
 
 async def test_a_disallowed_host_is_400(registry_database_url):

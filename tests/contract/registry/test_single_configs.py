@@ -128,8 +128,10 @@ async def test_create_with_a_client_id_uses_it(registry_client):
         ({"id": "nope"}, {"id": ["Must be a valid UUID."]}),
         ({"name": ""}, {"name": ["This field may not be blank."]}),
         ({"name": "   "}, {"name": ["This field may not be blank."]}),
-        ({"object_code": "x" * 255},
-         {"object_code": ["Ensure this field has no more than 254 characters."]}),
+        (
+            {"object_code": "x" * 255},
+            {"object_code": ["Ensure this field has no more than 254 characters."]},
+        ),
         ({"object_type": ["a"]}, {"object_type": ["Not a valid string."]}),
         ({"object_type": True}, {"object_type": ["Not a valid string."]}),
         ({"name": "a\u0000b"}, {"name": ["Null characters are not allowed."]}),
@@ -139,10 +141,12 @@ async def test_create_with_a_client_id_uses_it(registry_client):
         ({"meta": {"flags": "abc"}}, {"meta.flags": ["A valid integer is required."]}),
         ({"meta": {"flags": 1.5}}, {"meta.flags": ["A valid integer is required."]}),
         ({"meta": {"flags": True}}, {"meta.flags": ["A valid integer is required."]}),
-        ({"data": {"k": "a\u0000"}},
-         {"data": ["Text must be valid Unicode without null characters."]}),
+        (
+            {"data": {"k": "a\u0000"}},
+            {"data": ["Text must be valid Unicode without null characters."]},
+        ),
     ],
-)  # fmt: skip
+)
 async def test_create_rejects_invalid_fields_with_the_field_map(registry_client, body, fields):
     response = await registry_client.post("/api/config/", json=body)
     assert response.status_code == 400
@@ -394,9 +398,7 @@ async def test_patch_with_empty_or_null_data_leaves_it_unchanged(registry_client
 
 async def test_patch_merges_into_null_data_as_into_an_empty_object(registry_client):
     created = await create_config(registry_client, data=None)
-    response = await registry_client.patch(
-        f"/api/config/{created['id']}/", json={"data": {"a": 1}}
-    )
+    response = await registry_client.patch(f"/api/config/{created['id']}/", json={"data": {"a": 1}})
     assert response.json()["data"] == {"a": 1}
 
 

@@ -15,7 +15,7 @@ from importlib import resources
 import asyncpg
 
 from ...core.settings import ConfigError
-from ..db import connect_once, connect_kwargs, database_url_from_env
+from ..db import connect_kwargs, connect_once, database_url_from_env
 
 TABLE = "registry_migrations"
 LOCK_KEY = 7_305_018_252_911_247_001  # any constant; ours for "registry migrations"
@@ -28,7 +28,10 @@ class MigrationError(ConfigError):
 def available() -> list[tuple[str, str]]:
     """(name, sql) of every migration file, in order of their numbers."""
     files = [f for f in resources.files(__package__).iterdir() if f.name.endswith(".sql")]
-    return [(f.name.removesuffix(".sql"), f.read_text("utf-8")) for f in sorted(files, key=lambda f: f.name)]  # noqa: E501
+    return [
+        (f.name.removesuffix(".sql"), f.read_text("utf-8"))
+        for f in sorted(files, key=lambda f: f.name)
+    ]
 
 
 async def applied(conn: asyncpg.Connection) -> set[str]:
