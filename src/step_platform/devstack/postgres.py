@@ -288,7 +288,11 @@ def start_postgres(env: Mapping[str, str] | None = None) -> PostgresServer:
             reasons.append(f"{name}: {exc}")
             continue
         if server is not None:
-            wait_ready(server)
+            try:
+                wait_ready(server)
+            except ProviderError:
+                server.stop()  # never leave a started server behind
+                raise
             log.info("postgres from provider %s at %s:%s", name, server.host, server.port)
             return server
         reasons.append(f"{name}: not available")

@@ -2,15 +2,12 @@
 
     step-platform migrate           # the schema first (idempotent, advisory-locked)
     step-platform serve registry    # seed env: DB_* ALLOWED_HOSTS SECRET_KEY DEBUG
-    uvicorn --factory step_platform.registry.app:create_app_from_env --workers 2
-
-(`step_platform.asgi:registry`, the project's common factory module, works the same way.)
+    uvicorn --factory step_platform.asgi:registry --workers 2
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -136,7 +133,3 @@ def create_app(
     app.state.store = store
     return app
 
-
-def create_app_from_env() -> Starlette:
-    """For `uvicorn --factory` / gunicorn: settings from the process environment."""
-    return create_app(Settings.from_env(os.environ))

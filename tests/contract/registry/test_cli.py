@@ -118,7 +118,7 @@ def test_the_registry_serves_over_a_socket(database_env, launcher):
             "-m",
             "uvicorn",
             "--factory",
-            "step_platform.registry.app:create_app_from_env",
+            "step_platform.asgi:registry",
             "--host",
             "127.0.0.1",
             "--port",
