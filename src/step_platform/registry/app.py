@@ -1,8 +1,8 @@
 """The configs registry service: settings, the app factory and its lifespan.
 
-    step-platform migrate           # the schema first (idempotent, advisory-locked)
-    step-platform serve registry    # seed env: DB_* ALLOWED_HOSTS SECRET_KEY DEBUG
-    uvicorn --factory step_platform.asgi:registry --workers 2
+step-platform migrate           # the schema first (idempotent, advisory-locked)
+step-platform serve registry    # seed env: DB_* ALLOWED_HOSTS SECRET_KEY DEBUG
+uvicorn --factory step_platform.asgi:registry --workers 2
 """
 
 from __future__ import annotations
@@ -132,4 +132,3 @@ def create_app(
         app.add_exception_handler(error, database_unavailable)
     app.state.store = store
     return app
-
