@@ -16,70 +16,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from common import (
+    load_seed_configs,
+    machine,
+    migrate,
+    percentile,
+    service,
+    token_env,
+    user_center_env,
+)
 
 from step_platform.devstack.postgres import start_postgres
-from step_platform.devstack.seed import DEMO_PROJECT_ID, config_object_code, seed_config_set
+from step_platform.devstack.seed import DEMO_PROJECT_ID
+from step_platform.devstack.simulators import user_token
 
 TYPES = "node_id,task_status_id,task_process_id,contest_status_id,contest_process_id"
-CLI = str(Path(sys.executable).with_name("step-platform"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def service(name: str, port: int, env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    """`step-platform serve NAME` on 127.0.0.1:port until the block ends; yields its URL."""
-    log = (log_dir / f"{name}-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [CLI, "serve", name, "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: see {log.name}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start: see {log.name}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @dataclass
@@ -95,8 +55,7 @@ class Result:
         return self.requests / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+        return percentile(self.latencies, p)
 
 
 async def drive(
@@ -127,20 +86,6 @@ async def drive(
     return Result(label, len(latencies), errors, time.perf_counter() - started, latencies)
 
 
-def load_seed(registry_url: str) -> None:
-    items = [
-        {
-            "project_id": DEMO_PROJECT_ID,
-            "object_type": object_type,
-            "object_code": config_object_code(DEMO_PROJECT_ID, None, object_type),
-            "data": data,
-        }
-        for object_type, data in seed_config_set().items()
-    ]
-    response = httpx.post(f"{registry_url}/api/configs/", json=items, timeout=30)
-    response.raise_for_status()
-
-
 def markdown(results: list[Result], args: argparse.Namespace, command: str) -> str:
     lines = [
         "## Configs service",
@@ -161,8 +106,7 @@ def markdown(results: list[Result], args: argparse.Namespace, command: str) -> s
         )
     lines += [
         "",
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; one uvicorn worker per service.",
+        f"Machine: {machine()}; one uvicorn worker per service.",
         "",
         f"Command: `{command}`",
         "",
@@ -191,20 +135,6 @@ def main() -> int:
     args = parser.parse_args()
     command = " ".join([".venv/bin/python", "bench/configs_bench.py", *sys.argv[1:]])
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    now = int(time.time())
-    token = jwt.encode(
-        {"sub": {"user_id": str(uuid.uuid4())}, "iat": now, "exp": now + 3600},
-        key,
-        algorithm="RS256",
-    )
-    headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
-
     base_env = {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")},
         "SECRET_KEY": "bench",
@@ -216,22 +146,26 @@ def main() -> int:
     database = server.create_database()
     try:
         registry_env = {**base_env, **server.env(database)}
-        subprocess.run([CLI, "migrate"], env=registry_env, check=True)
-        with service("registry", free_port(), registry_env, log_dir) as registry_url:
-            load_seed(registry_url)
+        migrate(registry_env)
+        with (
+            service("registry", registry_env, log_dir) as registry_url,
+            service("user-center-mock", user_center_env(base_env, log_dir), log_dir) as uc_url,
+        ):
+            load_seed_configs(registry_url)
+            token = user_token(uc_url, str(uuid.uuid4()), ttl=3600)
+            headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
             host, port = registry_url.rsplit(":", 1)
             configs_env = {
                 **base_env,
+                **token_env(uc_url),
                 "REGISTRY_URL": host,
                 "REGISTRY_PORT": port,
-                "ACCESS_TOKEN_PUBLIC_KEY": public_pem.replace("\n", "\\n"),
-                "JWT_ALGORITHM": "RS256",
             }
             no_cache = {**configs_env, "CONFIGS_CACHE_TTL": "0"}
             cached = {**configs_env, "CONFIGS_CACHE_TTL": f"{args.ttl:g}"}
             with (
-                service("configs", free_port(), no_cache, log_dir) as plain_url,
-                service("configs", free_port(), cached, log_dir) as cached_url,
+                service("configs", no_cache, log_dir) as plain_url,
+                service("configs", cached, log_dir) as cached_url,
             ):
                 urls = {
                     "no cache (CONFIGS_CACHE_TTL=0)": plain_url,

@@ -25,13 +25,8 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
-import signal
-import socket
-import statistics
-import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -39,6 +34,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from common import machine, percentile, service
 from starlette.datastructures import QueryParams
 
 from step_platform.devstack.postgres import PostgresServer, start_postgres
@@ -77,34 +73,6 @@ FROM rows
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
-        f"{memory} RAM, Python {platform.python_version()}"
-    )
-
-
 class Measure:
     def __init__(self) -> None:
         self.rows: list[tuple[int, str, int, float, float, float, int]] = []
@@ -135,9 +103,7 @@ class Measure:
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-        latencies.sort()
-        p50 = statistics.median(latencies) * 1000
-        p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
         self.rows.append((size, name, requests, requests / elapsed, p50, p95, errors))
         print(
             f"{size:>7} {name:<15} {requests / elapsed:8.1f} req/s  p50 {p50:7.2f} ms"
@@ -158,20 +124,18 @@ async def explain(url: str, query: str) -> str:
 
 async def bench(args: argparse.Namespace, server: PostgresServer, url: str) -> str:
     await migrate(url)
-    port = free_port()
     env = {
         **os.environ,
         "STEP_DATABASE_URL": url,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DB_POOL_SIZE": str(max(10, args.concurrency)),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "step_platform.cli", "serve", "registry", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    log_dir = Path(tempfile.mkdtemp(prefix="registry-bench-"))
+    with service("registry", env, log_dir) as base:
+        return await _bench(args, server, url, base)
+
+
+async def _bench(args: argparse.Namespace, server: PostgresServer, url: str, base: str) -> str:
     conn: asyncpg.Connection = await connect_once(url)
     measure = Measure()
     plans: dict[str, str] = {}
@@ -179,12 +143,6 @@ async def bench(args: argparse.Namespace, server: PostgresServer, url: str) -> s
         async with httpx.AsyncClient(
             base_url=base, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)
         ) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
             seed = json.dumps(seed_config_set())
             loaded_projects = 0
             for size in args.sizes:
@@ -257,8 +215,6 @@ async def bench(args: argparse.Namespace, server: PostgresServer, url: str) -> s
             version = await conn.fetchval("SHOW server_version")
     finally:
         await conn.close()
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
     return report(args, measure, plans, f"PostgreSQL {version} ({server.provider} provider)")
 
 

@@ -19,29 +19,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from common import (
+    load_seed_configs,
+    machine,
+    migrate,
+    percentile,
+    service,
+    token_env,
+    user_center_env,
+)
 
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
 from step_platform.devstack.postgres import start_postgres
-from step_platform.devstack.seed import DEMO_PROJECT_ID, config_object_code, seed_config_set
+from step_platform.devstack.seed import DEMO_PROJECT_ID
+from step_platform.devstack.simulators import user_token
 
-CLI = str(Path(sys.executable).with_name("step-platform"))
 RAIDA_USER, RAIDA_PASSWORD = "raida@raida.com", "raida"
 CONTEST_STATUSES = ["acceptance_works", "voting", "done"]
 APPLICATION_STATUSES = ["new", "approved", "completed"]
@@ -81,48 +82,6 @@ def original_calls(route: str, contests: int) -> int:
     }[route]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def service(name: str, env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    """`step-platform serve NAME` on a free port until the block ends; yields its URL."""
-    port = free_port()
-    log = (log_dir / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        [CLI, "serve", name, "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: see {log.name}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start: see {log.name}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
 @dataclass
 class Row:
     contests: int
@@ -132,8 +91,7 @@ class Row:
     items: int
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+        return percentile(self.latencies, p)
 
     @property
     def calls_per_request(self) -> float:
@@ -166,19 +124,6 @@ async def measure(
     return rows
 
 
-def load_configs(registry_url: str) -> None:
-    items = [
-        {
-            "project_id": DEMO_PROJECT_ID,
-            "object_type": object_type,
-            "object_code": config_object_code(DEMO_PROJECT_ID, None, object_type),
-            "data": data,
-        }
-        for object_type, data in seed_config_set().items()
-    ]
-    httpx.post(f"{registry_url}/api/configs/", json=items, timeout=30).raise_for_status()
-
-
 def markdown(rows: list[Row], args: argparse.Namespace, command: str) -> str:
     lines = [
         "## Step service",
@@ -206,8 +151,7 @@ def markdown(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         "details one read plus one search (concurrently), my tasks and history two searches "
         "(concurrently) joined in memory, attachments taken from the task objects.",
         "",
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; one uvicorn worker per service, all services, Postgres "
+        f"Machine: {machine()}; one uvicorn worker per service, all services, Postgres "
         "and the load generator on the same machine (shared with other work, so absolute "
         "times are indicative only).",
         "",
@@ -227,19 +171,6 @@ def main() -> int:
     command = " ".join([".venv/bin/python", "bench/step_bench.py", *sys.argv[1:]])
     sizes = [int(n) for n in args.contests.split(",")]
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    now = int(time.time())
-    token = jwt.encode(
-        {"sub": {"user_id": DEMO_USER_ID}, "iat": now, "exp": now + 24 * 3600},
-        key,
-        algorithm="RS256",
-    )
-    headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
     keep = ("PATH", "HOME", "LANG", "TMPDIR")
     base_env = {
         **{k: v for k, v in os.environ.items() if k in keep},
@@ -253,18 +184,18 @@ def main() -> int:
     rows: list[Row] = []
     try:
         registry_env = {**base_env, **server.env(database)}
-        subprocess.run([CLI, "migrate"], env=registry_env, check=True)
+        migrate(registry_env)
         raida_env = {**base_env, "USER_RAIDA": RAIDA_USER, "PASSWD_RAIDA": RAIDA_PASSWORD}
         with (
             service("registry", registry_env, log_dir) as registry_url,
             service("raida-mock", raida_env, log_dir) as raida_url,
+            service("user-center-mock", user_center_env(base_env, log_dir), log_dir) as uc_url,
         ):
-            load_configs(registry_url)
+            load_seed_configs(registry_url)
+            token = user_token(uc_url, DEMO_USER_ID, ttl=24 * 3600)
+            headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
             host, port = registry_url.rsplit(":", 1)
-            key_env = {
-                "ACCESS_TOKEN_PUBLIC_KEY": public_pem.replace("\n", "\\n"),
-                "JWT_ALGORITHM": "RS256",
-            }
+            key_env = token_env(uc_url)
             configs_env = {**base_env, **key_env, "REGISTRY_URL": host, "REGISTRY_PORT": port}
             with service("configs", configs_env, log_dir) as configs_url:
                 step_env = {

@@ -1,0 +1,94 @@
+"""What the benchmarks share: services as real processes, percentiles, the machine line.
+
+Services run through devstack's `ManagedProcess` (`step-platform serve NAME`), so the
+benchmarks measure the same processes the demo and the integration tests start.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from step_platform.devstack.configs_loader import load_config_set
+from step_platform.devstack.ports import free_ports
+from step_platform.devstack.processes import ManagedProcess, serve_argv, wait_http
+from step_platform.devstack.seed import DEMO_PROJECT_ID, seed_config_set
+from step_platform.devstack.simulators import public_key_pem
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
+
+
+@contextmanager
+def service(
+    name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+) -> Iterator[str]:
+    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL."""
+    port = port or free_port()
+    process = ManagedProcess(
+        name, serve_argv(name, port), env=env, log_path=log_dir / f"{name}-{port}.log"
+    )
+    url = f"http://127.0.0.1:{port}"
+    process.start()
+    try:
+        wait_http(process, f"{url}/healthz", deadline=time.monotonic() + 30)
+        yield url
+    finally:
+        process.stop()
+
+
+def migrate(env: Mapping[str, str]) -> None:
+    """`step-platform migrate` with the registry's environment, in a child process."""
+    subprocess.run(
+        [sys.executable, "-m", "step_platform.cli", "migrate"], env=dict(env), check=True
+    )
+
+
+def user_center_env(base: Mapping[str, str], state_dir: Path) -> dict[str, str]:
+    """A user-center-mock that keeps its key in the benchmark's own (temporary) directory."""
+    return {**base, "STEP_STATE_DIR": str(state_dir)}
+
+
+def token_env(user_center_url: str) -> dict[str, str]:
+    """What a token-verifying service needs to trust that user-center-mock."""
+    pem = public_key_pem(user_center_url)
+    return {"ACCESS_TOKEN_PUBLIC_KEY": pem.replace("\n", "\\n"), "JWT_ALGORITHM": "RS256"}
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `samples` in seconds, returned in milliseconds."""
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def load_seed_configs(registry_url: str, project_id: str = DEMO_PROJECT_ID) -> None:
+    """The seed's section-8 config set for the demo project, as `configs load` writes it."""
+    load_config_set(seed_config_set(), project_id=project_id, registry_url=registry_url)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    memory = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
+        f"{memory} RAM, Python {platform.python_version()}"
+    )
