@@ -6,7 +6,7 @@ CONFIGS_CACHE_TTL=<ttl>), loads the seed's section-8 config set, then drives eac
 service with N concurrent clients for a fixed time and prints requests/s, p50 and p95.
 
     .venv/bin/python bench/configs_bench.py [--clients 8] [--seconds 10] [--ttl 5]
-                                           [--out docs/parts/bench-configs.md]
+                                           [--out FILE]
 
 Only processes this script started are stopped (by PID), and its database is dropped.
 """

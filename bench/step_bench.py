@@ -9,7 +9,7 @@ Raida calls per request (from raida-mock's journal, token calls excluded), next 
 the original made for the same data (spec/step.md section 9).
 
     .venv/bin/python bench/step_bench.py [--requests 50] [--latency-ms 5]
-                                         [--contests 10,50,200] [--out docs/parts/bench-step.md]
+                                         [--contests 10,50,200] [--out FILE]
 
 Only processes this script started are stopped (by PID), and its database is dropped.
 """
