@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import copy
 import re
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from step_platform.core.ids import canonical_uuid
 
 Value = str | None
 
@@ -237,13 +238,6 @@ def parse(text: str) -> Query:
 # --- evaluation ------------------------------------------------------------------------------
 
 
-def _canonical_uuid(value: str) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
 def _as_text(value: Any) -> str | None:
     """A stored value as the text it is compared as; `None` if it cannot equal any string."""
     if isinstance(value, str):
@@ -262,7 +256,7 @@ def _equal(field: str, stored: Any, wanted: Value) -> bool:
     if text is None:
         return False
     if field in UUID_FIELDS:
-        a, b = _canonical_uuid(text), _canonical_uuid(wanted)
+        a, b = canonical_uuid(text), canonical_uuid(wanted)
         return a is not None and a == b
     return text == wanted
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from step_platform.core.ids import canonical_uuid
+
 
 class FixtureError(ValueError):
     """A fixture or state document is malformed; the message names the offending item."""
@@ -45,14 +47,8 @@ def now_iso(moment: datetime | None = None) -> str:
     )
 
 
-def canonical_id(value: Any) -> str | None:
-    """A UUID as lowercase hyphenated text, or `None` for anything that is not a UUID."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
+# A UUID as lowercase hyphenated text, or `None` for anything that is not a UUID.
+canonical_id = canonical_uuid
 
 
 def guess_type(name: str) -> str:

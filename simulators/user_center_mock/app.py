@@ -13,7 +13,6 @@ The key is loaded (or created) by `create_app`, so a bad key file stops start-up
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +28,7 @@ from step_platform.core.app import CommonSettings, build_app
 from step_platform.core.docs import docs_routes
 from step_platform.core.errors import bad_request
 from step_platform.core.health import health_routes
+from step_platform.core.ids import canonical_uuid
 from step_platform.core.middleware import instance_id_from
 from step_platform.core.responses import JSON
 
@@ -119,11 +119,7 @@ def _ttl(value: Any, *, allow_negative: bool) -> int:
 async def issue_token(request: Request) -> Response:
     """`{"user_id", "roles"?, "ttl"?}` -> `{"access_token", "token_type", "expires_in"}`."""
     body = await _json(request)
-    user_id = body.get("user_id")
-    try:
-        user_id = str(uuid.UUID(user_id)) if isinstance(user_id, str) else None
-    except ValueError:
-        user_id = None
+    user_id = canonical_uuid(body.get("user_id"))
     if user_id is None:
         raise bad_request("user_id must be a UUID.", fields={"user_id": ["UUID required"]})
     roles = body.get("roles", [])

@@ -15,6 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from step_platform.core.ids import canonical_uuid
 from step_platform.core.settings import ConfigError
 
 from . import keys, tokens
@@ -36,10 +37,8 @@ def token_command(args: argparse.Namespace) -> int:
     if args.public_key:
         sys.stdout.write(pair.public_pem)
         return 0
-    user_id = args.user_id or str(uuid.uuid4())
-    try:
-        user_id = str(uuid.UUID(user_id))
-    except ValueError:
+    user_id = canonical_uuid(args.user_id or str(uuid.uuid4()))
+    if user_id is None:
         print(f"step-platform: --user-id {args.user_id!r} is not a UUID", file=sys.stderr)
         return 2
     issuer = env.get("USER_CENTER_ISSUER") or DEFAULT_ISSUER

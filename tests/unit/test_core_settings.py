@@ -4,6 +4,7 @@ import pytest
 
 from step_platform.core import settings as s
 from step_platform.core.app import CommonSettings
+from step_platform.core.ids import canonical_uuid
 
 
 @pytest.mark.parametrize("raw", ["1", "true", "True", "YES", "on"])
@@ -104,3 +105,21 @@ def test_common_settings_read_timeouts_and_body_limit() -> None:
 def test_non_numeric_timeout_is_refused() -> None:
     with pytest.raises(s.ConfigError, match="UPSTREAM_TIMEOUT"):
         CommonSettings.from_env({"H": "a", "UPSTREAM_TIMEOUT": "soon"}, hosts_var="H", sep=",")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "E3EB60A2-3BB7-4983-8E2F-47490B979EB9",
+        "e3eb60a23bb749838e2f47490b979eb9",
+        "{e3eb60a2-3bb7-4983-8e2f-47490b979eb9}",
+        "urn:uuid:e3eb60a2-3bb7-4983-8e2f-47490b979eb9",
+    ],
+)
+def test_canonical_uuid_reads_every_spelling(raw: str) -> None:
+    assert canonical_uuid(raw) == "e3eb60a2-3bb7-4983-8e2f-47490b979eb9"
+
+
+@pytest.mark.parametrize("raw", ["", "nope", "e3eb60a2", None, 42, ["x"]])
+def test_canonical_uuid_is_none_for_anything_else(raw: object) -> None:
+    assert canonical_uuid(raw) is None

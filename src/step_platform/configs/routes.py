@@ -8,7 +8,6 @@ failed request never leaves anything half-written.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.routing import Route
 
 from ..core.auth import Principal, TokenVerifier, forbidden
 from ..core.headers import Context, context_headers
+from ..core.ids import canonical_uuid
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse
 from ..devstack.seed import config_object_code
@@ -56,10 +56,10 @@ async def registry_ready(request: Request) -> None:
 
 def row_id(row: Row) -> str:
     """The id of a registry row, checked before it is put into a URL."""
-    try:
-        return str(uuid.UUID(str(row.get("id"))))
-    except ValueError:
-        raise UpstreamBadResponse(UPSTREAM, "a row without a valid id") from None
+    canonical = canonical_uuid(row.get("id"))
+    if canonical is None:
+        raise UpstreamBadResponse(UPSTREAM, "a row without a valid id")
+    return canonical
 
 
 def replacement(row: Row, data: Any, user_id: str) -> Row:

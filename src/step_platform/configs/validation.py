@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.requests import Request
 
 from ..core.errors import MESSAGES, ApiError
 from ..core.headers import Context
+from ..core.ids import canonical_uuid
 
 TYPE_NAME = re.compile(r"[A-Za-z0-9_]+")
 MAX_TYPE_LENGTH = 254
@@ -102,11 +102,10 @@ def _uuid(body: dict[str, Any], name: str, fields: dict[str, list[str]]) -> str 
     if value is None:
         fields[name] = [NOT_NULL]
         return None
-    try:
-        return str(uuid.UUID(str(value).strip()))
-    except ValueError:
+    canonical = canonical_uuid(value.strip() if isinstance(value, str) else value)
+    if canonical is None:
         fields[name] = [BAD_UUID]
-        return None
+    return canonical
 
 
 def _type_name(body: dict[str, Any], fields: dict[str, list[str]]) -> str | None:

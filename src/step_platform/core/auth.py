@@ -8,7 +8,6 @@ reject an object `sub`, hence `verify_sub=False` and our own check.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from . import settings as env
 from .errors import ApiError
+from .ids import canonical_uuid
 from .settings import ConfigError
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
@@ -122,25 +122,16 @@ class TokenVerifier:
         return principal_from(claims)
 
 
-def _canonical_uuid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
 def principal_from(claims: dict[str, Any]) -> Principal:
     sub = claims.get("sub")
     roles: set[str] = set()
     if isinstance(sub, dict):
-        user_id = _canonical_uuid(sub.get("user_id"))
+        user_id = canonical_uuid(sub.get("user_id"))
         sub_roles = sub.get("roles")
         if isinstance(sub_roles, list):
             roles.update(r for r in sub_roles if isinstance(r, str))
     else:
-        user_id = _canonical_uuid(sub)
+        user_id = canonical_uuid(sub)
     if user_id is None:
         raise auth_error("TOKEN_INCORRECT")
     top_roles = claims.get("roles")

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from .errors import ApiError
+from .ids import canonical_uuid
 
 
 @dataclass(frozen=True)
 class Context:
     project_id: str
     account_id: str | None
-
-
-def _parse(value: str) -> str:
-    return str(uuid.UUID(value.strip()))
 
 
 def context_headers(request: Request) -> Context:
@@ -29,14 +25,12 @@ def context_headers(request: Request) -> Context:
     if not project:
         fields["Project-ID"] = ["Обязательный заголовок."]
     else:
-        try:
-            project_id = _parse(project)
-        except ValueError:
+        project_id = canonical_uuid(project)
+        if project_id is None:
             fields["Project-ID"] = ["Must be a valid UUID."]
     if account:
-        try:
-            account_id = _parse(account)
-        except ValueError:
+        account_id = canonical_uuid(account)
+        if account_id is None:
             fields["Account-ID"] = ["Must be a valid UUID."]
     if fields:
         names = ", ".join(fields)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ..core.ids import canonical_uuid
 from .seed import config_object_code
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -61,10 +61,10 @@ def parse_config_set(text: str, source: str = "config set") -> dict[str, Any]:
 def _uuid(value: str | None, option: str) -> str | None:
     if value is None or value == "":
         return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise LoadError(f"{option}={value!r} is not a UUID") from None
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise LoadError(f"{option}={value!r} is not a UUID")
+    return canonical
 
 
 def _check(response: httpx.Response, what: str) -> Any:
