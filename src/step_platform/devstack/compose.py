@@ -18,15 +18,15 @@ from pathlib import Path
 import httpx
 
 from .nginx import Site
-from .ports import LISTEN_HOST, PortMap
 from .processes import StartError
-from .simulators import user_token
-from .stack import StackConfig
+from .stack import Addresses, StackConfig
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 
 
-class ComposeStack:
+class ComposeStack(Addresses):
+    published = frozenset({"registry", "raida-mock", "user-center-mock"})
+
     def __init__(self, config: StackConfig) -> None:
         from testcontainers.compose import DockerCompose
 
@@ -58,29 +58,6 @@ class ComposeStack:
             build=True,
             wait=True,
         )
-
-    # --- the part of Stack's interface the tests use ----------------------------------------
-
-    @property
-    def ports(self) -> PortMap:
-        return self.config.ports
-
-    @property
-    def edge_url(self) -> str:
-        return f"http://{LISTEN_HOST}:{self.ports.nginx}"
-
-    def url(self, service: str) -> str:
-        port = {
-            "registry": self.ports.registry,
-            "raida-mock": self.ports.raida,
-            "user-center-mock": self.ports.user_center,
-        }.get(service)
-        if port is None:
-            raise KeyError(f"{service} is not published by the compose stack")
-        return f"http://{LISTEN_HOST}:{port}"
-
-    def token(self, user_id: str, *, roles: tuple[str, ...] = (), ttl: int = 3600) -> str:
-        return user_token(self.url("user-center-mock"), user_id, roles=roles, ttl=ttl)
 
     def step_names(self) -> list[str]:
         return ["step"]

@@ -103,7 +103,42 @@ class Progress:
         self._write(f"ok ({took:.1f}s{note})\n")
 
 
-class Stack:
+class Addresses:
+    """Where a stack's parts answer, and tokens from its user-center-mock: the interface the
+    local-process `Stack` and the containers' `ComposeStack` share (the tests use both)."""
+
+    config: StackConfig
+    # services reachable from the host; None: all of them
+    published: frozenset[str] | None = None
+
+    @property
+    def ports(self) -> PortMap:
+        return self.config.ports
+
+    @property
+    def edge_url(self) -> str:
+        return f"http://{LISTEN_HOST}:{self.ports.nginx}"
+
+    def url(self, service: str) -> str:
+        """`registry`, `configs`, `raida-mock`, `user-center-mock`, `step` / `step-N`."""
+        port = {
+            "registry": self.ports.registry,
+            "configs": self.ports.configs,
+            "raida-mock": self.ports.raida,
+            "user-center-mock": self.ports.user_center,
+        }.get(service)
+        if port is None and service.startswith("step"):
+            index = int(service.split("-")[1]) - 1 if "-" in service else 0
+            port = self.ports.step[index]
+        if port is None or (self.published is not None and service not in self.published):
+            raise KeyError(f"{service} is not reachable from the host in this stack")
+        return f"http://{LISTEN_HOST}:{port}"
+
+    def token(self, user_id: str, *, roles: tuple[str, ...] = (), ttl: int = 3600) -> str:
+        return user_token(self.url("user-center-mock"), user_id, roles=roles, ttl=ttl)
+
+
+class Stack(Addresses):
     """Starts and stops the chain; see the module docstring."""
 
     def __init__(
@@ -123,30 +158,6 @@ class Stack:
         self._nginx_prefix: str | None = None
         self._secret = secrets.token_hex(24)
 
-    # --- addresses -------------------------------------------------------------------------
-
-    @property
-    def ports(self) -> PortMap:
-        return self.config.ports
-
-    @property
-    def edge_url(self) -> str:
-        return f"http://{LISTEN_HOST}:{self.ports.nginx}"
-
-    def url(self, service: str) -> str:
-        port = {
-            "registry": self.ports.registry,
-            "configs": self.ports.configs,
-            "raida-mock": self.ports.raida,
-            "user-center-mock": self.ports.user_center,
-        }.get(service)
-        if port is None and service.startswith("step"):
-            index = int(service.split("-")[1]) - 1 if "-" in service else 0
-            port = self.ports.step[index]
-        if port is None:
-            raise KeyError(service)
-        return f"http://{LISTEN_HOST}:{port}"
-
     @property
     def postgres(self) -> PostgresServer | None:
         return self._postgres
@@ -154,9 +165,6 @@ class Stack:
     @property
     def database(self) -> str | None:
         return self._database
-
-    def token(self, user_id: str, *, roles: tuple[str, ...] = (), ttl: int = 3600) -> str:
-        return user_token(self.url("user-center-mock"), user_id, roles=roles, ttl=ttl)
 
     # --- environment of each service (the seed's names) ---------------------------------
 
