@@ -103,7 +103,7 @@ async def test_a_missing_inner_key_is_named_by_its_path(
 
 
 # Mutations of the seed's set, so that what is left intact still points at raida-mock's node.
-@settings(max_examples=20)
+@settings(max_examples=50)
 @given(case=mutations(base=st.builds(seed_config_set)))
 async def test_every_mutation_breaks_exactly_the_routes_that_read_it(
     step_client: httpx.AsyncClient,
