@@ -10,6 +10,7 @@ from typing import Any
 
 from ..core.docs import CONTEXT_HEADERS, error_response, json_response
 from ..core.docs import document as base_document
+from .routes import ATTEMPTS
 
 TITLE = "API Configs"
 VERSION = "0.0.1"
@@ -110,6 +111,10 @@ WRITE_ERRORS: dict[str, Any] = {
     **COMMON_ERRORS,
     "403": error_response("FORBIDDEN: the token lacks the write role"),
     "404": error_response("NOT_FOUND: no active config of this type at this level"),
+    "409": error_response(
+        "CONFLICT: other writers changed the config between this request's read and write "
+        f"on all {ATTEMPTS} tries; nothing was written, repeat the request"
+    ),
 }
 
 
@@ -149,7 +154,9 @@ def document() -> dict[str, Any]:
                 {
                     "201": written,
                     "403": error_response("FORBIDDEN: the token lacks the write role"),
-                    "409": error_response("ENTITY_EXISTS: an active config of this type exists"),
+                    "409": error_response(
+                        "ENTITY_EXISTS: an active config of this type exists (or CONFLICT: see PUT)"
+                    ),
                     "415": error_response("UNSUPPORTED_MEDIA_TYPE"),
                     **COMMON_ERRORS,
                 },

@@ -3,8 +3,12 @@
 One pooled `httpx.AsyncClient` (opened in the lifespan) with explicit timeouts. Transport
 failures, timeouts and 5xx are raised by `core.upstream.call` (503 / 504 / 502). This module
 decides what the registry's 4xx mean (409 -> ENTITY_EXISTS, 404 -> the row went away, 400 on
-a write -> the field errors) and checks that successful answers have the contracted shape: a
-list answer must be an array of objects, a write answer an object, else 502.
+a write -> the field errors, 412 -> `RowChanged`) and checks that successful answers have the
+contracted shape: a list answer must be an array of objects, a write answer an object, else 502.
+
+Writes of a row that was read first are conditional: `If-Match` carries the row's ETag, which
+the registry defines as the row's `modified_date` in double quotes, so the row from the list
+read is enough (no extra read per write).
 """
 
 from __future__ import annotations
@@ -25,6 +29,18 @@ ENTITY_EXISTS = "Идентификатор такого типа уже сущ�
 NOT_FOUND = "Конфиги не найдены."
 
 Row = dict[str, Any]
+
+
+class RowChanged(Exception):
+    """The registry refused a conditional write (412): the row changed after it was read."""
+
+
+def etag_of(row: Row) -> str:
+    """The registry's ETag of a row it returned: its `modified_date`, quoted."""
+    modified = row.get("modified_date")
+    if not isinstance(modified, str) or not modified or '"' in modified:
+        raise UpstreamBadResponse(UPSTREAM, "a row without a valid modified_date")
+    return f'"{modified}"'
 
 
 def entity_exists() -> ApiError:
@@ -108,14 +124,18 @@ class RegistryClient:
             raise self._write_error(response)
         return self._row(response)
 
-    async def replace(self, row_id: str, payload: Row) -> Row:
-        response = await self._send("PUT", f"{ONE_PATH}{row_id}/", json=payload)
-        if response.status_code != 200:
-            raise self._write_error(response)
-        return self._row(response)
+    async def replace(self, row_id: str, payload: Row, *, if_match: str | None = None) -> Row:
+        return await self._update("PUT", row_id, payload, if_match)
 
-    async def patch(self, row_id: str, payload: Row) -> Row:
-        response = await self._send("PATCH", f"{ONE_PATH}{row_id}/", json=payload)
+    async def patch(self, row_id: str, payload: Row, *, if_match: str | None = None) -> Row:
+        return await self._update("PATCH", row_id, payload, if_match)
+
+    async def _update(self, method: str, row_id: str, payload: Row, if_match: str | None) -> Row:
+        """A write of one row; with `if_match` (an ETag) only if the row is still that one."""
+        headers = {"If-Match": if_match} if if_match is not None else None
+        response = await self._send(method, f"{ONE_PATH}{row_id}/", json=payload, headers=headers)
+        if response.status_code == 412:
+            raise RowChanged(row_id)
         if response.status_code != 200:
             raise self._write_error(response)
         return self._row(response)

@@ -4,11 +4,18 @@ Every request is handled in the same order: token (401), write role for writes (
 context headers (400), path and body (400/415), then the registry. Nothing reaches the
 registry before all input is known to be good, and each write is one registry write, so a
 failed request never leaves anything half-written.
+
+Writes are read-then-write (the row at the level is read, the new data computed from it), so
+each write of a row that was read carries the row's ETag in `If-Match`: if another writer got
+in between, the registry answers 412, nothing is written, and the whole attempt runs again on
+a fresh read (`conditional`). No update is lost; without contention a write is still two
+registry calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from starlette.requests import Request
@@ -16,18 +23,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.auth import Principal, TokenVerifier, forbidden
+from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse
 from ..devstack.seed import config_object_code
 from .cache import ConfigCache
+from .locks import KeyedLock
 from .merge_patch import merge_patch
 from .registry_client import (
     UPSTREAM,
     RegistryClient,
     Row,
+    RowChanged,
     entity_exists,
+    etag_of,
     list_params,
     not_found,
 )
@@ -40,6 +51,15 @@ MSG_CREATED = "Конфиги добавлены в реестр."
 MSG_REPLACED = "Данные конфига заменены."
 MSG_PATCHED = "Данные конфига обновлены."
 MSG_DEACTIVATED = "Конфиг деактивирован."
+MSG_CONFLICT = "Конфиг одновременно изменяют другие запросы. Повторите запрос."
+
+# Tries of one write when others keep changing the row between our read and our write. Each
+# failed try is caused by a distinct write that landed, and writers of one config in this
+# instance queue on a lock instead, so a request fails (409) only if more than ATTEMPTS - 1
+# writes from other instances land while it runs.
+ATTEMPTS = 5
+
+log = logging.getLogger("step_platform.configs")
 
 
 def ok(message: str, status: int = 200, **body: Any) -> Response:
@@ -73,6 +93,7 @@ class ConfigsEndpoints:
         self.verifier = verifier
         self.cache = cache
         self.write_role = write_role
+        self.locks = KeyedLock()
 
     def routes(self) -> list[Route]:
         # declared without the final slash: PathNormalizeMiddleware serves `/x`, `/x/`, `//x/`
@@ -119,6 +140,24 @@ class ConfigsEndpoints:
             raise not_found(missing=[object_type])
         return dict(winner[0])
 
+    async def conditional(
+        self, key: Hashable, attempt: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """Run a read-then-write `attempt` until its If-Match holds, at most ATTEMPTS times.
+
+        `key` is the config's address (project, account, type): this instance's writes of one
+        config run one at a time. After ATTEMPTS refusals: 409 CONFLICT, nothing written.
+        """
+        async with self.locks.hold(key):
+            for number in range(1, ATTEMPTS + 1):
+                try:
+                    return await attempt()
+                except RowChanged as changed:
+                    log.info(
+                        "row %s changed under write, attempt %d of %d", changed, number, ATTEMPTS
+                    )
+        raise ApiError(409, "CONFLICT", MSG_CONFLICT)
+
     # --- handlers ------------------------------------------------------------------------
 
     async def read(self, request: Request, raw_types: str | None) -> Response:
@@ -159,34 +198,40 @@ class ConfigsEndpoints:
             with_project_level=False,
         )
         level = ACCOUNT if new.account_id else PROJECT
-        rows = [
-            r
-            for r in await client.list(params)
-            if level_of(r, new.account_id) == level and r.get("object_type") == new.object_type
-        ]
-        if any(is_active(r) for r in rows):
-            raise entity_exists()
-        code = config_object_code(new.project_id, new.account_id, new.object_type)
-        previous = next((r for r in rows if r.get("object_code") == code), None)
-        try:
-            if previous is not None:
-                payload = replacement(previous, new.data, principal.user_id)
-                payload["meta"] = {"status": "active"}
-                stored = await client.replace(row_id(previous), payload)
-            else:
-                stored = await client.create(
-                    {
-                        "project_id": new.project_id,
-                        "account_id": new.account_id,
-                        "user_id": principal.user_id,
-                        "object_type": new.object_type,
-                        "object_code": code,
-                        "data": new.data,
-                    }
-                )
-        finally:
-            self.cache.invalidate(new.project_id)
-        return ok(MSG_CREATED, 201, data=stored)
+
+        async def attempt() -> Response:
+            rows = [
+                r
+                for r in await client.list(params)
+                if level_of(r, new.account_id) == level and r.get("object_type") == new.object_type
+            ]
+            if any(is_active(r) for r in rows):
+                raise entity_exists()
+            code = config_object_code(new.project_id, new.account_id, new.object_type)
+            previous = next((r for r in rows if r.get("object_code") == code), None)
+            try:
+                if previous is not None:
+                    payload = replacement(previous, new.data, principal.user_id)
+                    payload["meta"] = {"status": "active"}
+                    stored = await client.replace(
+                        row_id(previous), payload, if_match=etag_of(previous)
+                    )
+                else:
+                    stored = await client.create(
+                        {
+                            "project_id": new.project_id,
+                            "account_id": new.account_id,
+                            "user_id": principal.user_id,
+                            "object_type": new.object_type,
+                            "object_code": code,
+                            "data": new.data,
+                        }
+                    )
+            finally:
+                self.cache.invalidate(new.project_id)
+            return ok(MSG_CREATED, 201, data=stored)
+
+        return await self.conditional((new.project_id, new.account_id, new.object_type), attempt)
 
     async def update(
         self,
@@ -200,24 +245,40 @@ class ConfigsEndpoints:
         context = context_headers(request)
         object_type = parse_type(raw_type)
         data = parse_data(await read_body(request))
-        row = await self.row_at_level(request, context, object_type)
-        payload = replacement(row, change(row.get("data"), data), principal.user_id)
-        try:
-            stored = await registry(request).replace(payload["id"], payload)
-        finally:
-            self.cache.invalidate(context.project_id)
-        return ok(message, data=stored)
+
+        async def attempt() -> Response:
+            row = await self.row_at_level(request, context, object_type)
+            payload = replacement(row, change(row.get("data"), data), principal.user_id)
+            try:
+                stored = await registry(request).replace(
+                    payload["id"], payload, if_match=etag_of(row)
+                )
+            finally:
+                self.cache.invalidate(context.project_id)
+            return ok(message, data=stored)
+
+        return await self.conditional(
+            (context.project_id, context.account_id, object_type), attempt
+        )
 
     async def deactivate(self, request: Request, raw_type: str) -> Response:
         """DELETE: the row stays, marked inactive, with the writer and time of the change."""
         principal = self.authenticate(request, write=True)
         context = context_headers(request)
         object_type = parse_type(raw_type)
-        row = await self.row_at_level(request, context, object_type)
-        try:
-            stored = await registry(request).patch(
-                row_id(row), {"user_id": principal.user_id, "meta": {"status": "inactive"}}
-            )
-        finally:
-            self.cache.invalidate(context.project_id)
-        return ok(MSG_DEACTIVATED, data=stored)
+
+        async def attempt() -> Response:
+            row = await self.row_at_level(request, context, object_type)
+            try:
+                stored = await registry(request).patch(
+                    row_id(row),
+                    {"user_id": principal.user_id, "meta": {"status": "inactive"}},
+                    if_match=etag_of(row),
+                )
+            finally:
+                self.cache.invalidate(context.project_id)
+            return ok(MSG_DEACTIVATED, data=stored)
+
+        return await self.conditional(
+            (context.project_id, context.account_id, object_type), attempt
+        )

@@ -9,11 +9,16 @@ of one. Concurrency is left to Postgres:
   `ENTITY_EXISTS` per item — never a check-then-insert race, never a 500;
 * PATCH merges `data` and `meta` in the UPDATE itself (`data || $patch`), so concurrent
   patches of different keys both land;
+* every write moves `modified_date` forward by at least a microsecond (`BUMP`), so it is a row
+  version: the ETag, and `If-Match` is a `modified_date = $version` term in the same UPDATE's
+  WHERE clause (Postgres re-checks it on the newest row version after waiting for a concurrent
+  writer), so a stale version writes nothing and no race slips between check and write;
 * a deadlock between two batches is retried.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import uuid
@@ -36,6 +41,11 @@ T = TypeVar("T")
 ATTEMPTS = 3
 NOT_AN_OBJECT = "Stored data is not an object: it cannot be merged; replace it with PUT."
 UNKNOWN_CLASH = "This item clashes with an existing record."
+# `now()` is the transaction's start: a writer that waited for another one's row lock, or a
+# clock that stepped back, could otherwise store the same or an older modified_date.
+BUMP = "modified_date = greatest(now(), t.modified_date + interval '1 microsecond')"
+# The If-Match condition: NULL (no header, `*`, bulk items) writes whatever the version.
+MATCHES = "({version} IS NULL OR t.modified_date = {version})"
 
 
 class ItemsError(ApiError):
@@ -102,8 +112,8 @@ def _sql(kind: Kind) -> dict[str, str]:
         types += ["bool[]", c.sql_type]
         aliases += [f"set_{c.name}", c.name]
         sets.append(f"{c.name} = CASE WHEN u.set_{c.name} THEN u.{c.name} ELSE t.{c.name} END")
-    types += ["int4[]", "text[]", "text[]"]
-    aliases += ["data_mode", "data", "meta"]
+    types += ["int4[]", "text[]", "text[]", "timestamptz[]"]
+    aliases += ["data_mode", "data", "meta", "if_version"]
     args = ", ".join(f"CAST(${i} AS {t})" for i, t in enumerate(types, 1))
     update = f"""
         UPDATE {kind.table} AS t SET
@@ -116,9 +126,9 @@ def _sql(kind: Kind) -> dict[str, str]:
                 ELSE t.data END,
             meta = (CASE WHEN jsonb_typeof(t.meta) = 'object' THEN t.meta ELSE '{{}}' END)
                    || CAST(u.meta AS jsonb),
-            modified_date = now()
+            {BUMP}
         FROM unnest({args}) AS u({", ".join(aliases)})
-        WHERE t.id = u.id
+        WHERE t.id = u.id AND {MATCHES.format(version="u.if_version")}
           AND (u.data_mode <> {DataMode.MERGE} OR t.data IS NULL
                OR jsonb_typeof(t.data) IN ('object', 'null'))
         RETURNING {returning}"""
@@ -127,13 +137,14 @@ def _sql(kind: Kind) -> dict[str, str]:
         UPDATE {kind.table} AS t SET
             meta = jsonb_set(CASE WHEN jsonb_typeof(t.meta) = 'object' THEN t.meta
                              ELSE '{{}}' END, '{{status}}', '"inactive"'),
-            modified_date = now()
+            {BUMP}
         WHERE t.id = ANY(CAST($1 AS uuid[]))
-        RETURNING t.id"""
+          AND {MATCHES.format(version="CAST($2 AS timestamptz)")}
+        RETURNING t.id, t.modified_date"""
 
     return {
         "get": f"SELECT {columns} FROM {kind.table} WHERE id = $1",
-        "existing": f"SELECT id, jsonb_typeof(data) AS data_type FROM {kind.table} "
+        "existing": f"SELECT id, modified_date FROM {kind.table} "
         "WHERE id = ANY(CAST($1 AS uuid[]))",
         "insert": insert,
         "update": update,
@@ -220,6 +231,7 @@ class Engine:
         args.append([int(item.data_mode) for item in ordered])
         args.append([_json(item.data) if item.data_mode else None for item in ordered])
         args.append([_json(item.meta) for item in ordered])
+        args.append([item.if_version for item in ordered])
 
         async def update() -> list[Record]:
             async with self.store.transaction() as conn:
@@ -235,14 +247,24 @@ class Engine:
         by_id = {r["id"]: r for r in records}
         return [by_id[item.id] for item in items]
 
-    async def deactivate(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        """Set meta.status to inactive; returns the ids that exist (one statement)."""
+    async def deactivate(
+        self, ids: Sequence[uuid.UUID], *, if_version: dt.datetime | None = None
+    ) -> dict[uuid.UUID, dt.datetime]:
+        """Set meta.status to inactive (one statement); returns each existing id's new
+        modified_date. With `if_version` (If-Match of one record) a row holding another
+        version is left alone: 412."""
 
         async def deactivate() -> list[Record]:
             async with self.store.connection() as conn:
-                return await conn.fetch(self.sql["deactivate"], list(ids))
+                records = await conn.fetch(self.sql["deactivate"], list(ids), if_version)
+                if if_version is not None and len(records) < len(ids):
+                    done = {r["id"] for r in records}
+                    missed = [i for i in ids if i not in done]
+                    if await conn.fetch(self.sql["existing"], missed):
+                        raise ApiError(412, "PRECONDITION_FAILED", self.messages["changed"])
+                return records
 
-        return {r["id"] for r in await _retrying(deactivate)}
+        return {r["id"]: r["modified_date"] for r in await _retrying(deactivate)}
 
     # failure analysis: which items, and why
 
@@ -307,21 +329,28 @@ class Engine:
     async def _update_misses(
         self, conn: asyncpg.Connection, items: Sequence[WriteItem], updated: set[uuid.UUID]
     ) -> ItemsError:
+        """Why rows were not updated: unknown (404), changed since If-Match's version (412),
+        or not-an-object data under a merge (400), in that order of precedence."""
         missing = [item.id for item in items if item.id not in updated]
-        stored = {r["id"] for r in await conn.fetch(self.sql["existing"], missing)}
+        stored = {
+            r["id"]: r["modified_date"] for r in await conn.fetch(self.sql["existing"], missing)
+        }
         errors: list[Errors] = []
-        unknown = False
         for item in items:
             if item.id in updated:
                 errors.append({})
-            elif item.id in stored:
-                errors.append({"data": [NOT_AN_OBJECT]})
-            else:
-                unknown = True
+            elif item.id not in stored:
                 errors.append({"id": [self.messages["not_found"]]})
-        if unknown:
-            errors = [e if "id" in e else {} for e in errors]
-            return ItemsError(404, "NOT_FOUND", self.messages["not_found"], errors)
+            elif item.if_version is not None and stored[item.id] != item.if_version:
+                errors.append({"if_match": [self.messages["changed"]]})
+            else:
+                errors.append({"data": [NOT_AN_OBJECT]})
+        for key, status, code, message in (
+            ("id", 404, "NOT_FOUND", self.messages["not_found"]),
+            ("if_match", 412, "PRECONDITION_FAILED", self.messages["changed"]),
+        ):
+            if any(key in e for e in errors):
+                return ItemsError(status, code, message, [e if key in e else {} for e in errors])
         return ItemsError(400, "VALIDATION_ERROR", "Invalid input.", errors)
 
     async def _update_clashes(

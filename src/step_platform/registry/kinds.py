@@ -89,6 +89,7 @@ class Kind:
         one, many = self.label, self.plural
         return {
             "not_found": f"No {one} matches the given query.",
+            "changed": f"{one} has changed: If-Match does not match its current ETag.",
             "deactivated": f"{one} deactivated",
             "all_deactivated": f"{many.capitalize()} deactivated",
             "some_deactivated": "{n} "

@@ -36,6 +36,24 @@ META = {
     "additionalProperties": True,
 }
 DATA = {"description": "Any JSON value (default `{}`).", "nullable": True}
+ETAG = {
+    "ETag": {
+        "description": "The record's strong entity tag: its `modified_date` as the body renders "
+        'it, in double quotes (`"2026-05-01T10:00:00.123456+00:00"`). It changes on every '
+        "write, so a row read from a list gives its tag too.",
+        "schema": {"type": "string"},
+    }
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Write only if the record still has this ETag (checked in the write's own "
+    "statement); else 412 `PRECONDITION_FAILED` and nothing is written. One strong tag as the "
+    "ETag header gave it, or `*` (unconditional); anything else is 400 `INVALID_HEADER`. "
+    "Without it the write is unconditional, as always. Refused (400) on bulk writes.",
+    "schema": {"type": "string"},
+}
 
 
 def _column_schema(c: Column) -> dict[str, Any]:
@@ -172,6 +190,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "Invalid input (`detail.fields`, or `detail.items` for bulk bodies)",
         404: "Not found (`detail.items` for bulk bodies)",
         409: "Unique clash: `ENTITY_EXISTS` (`detail.fields` or `detail.items`)",
+        412: "`PRECONDITION_FAILED`: the record's ETag no longer matches If-Match",
         415: "Body is not JSON",
     }
     return {str(s): error_response(text[s]) for s in statuses}
@@ -235,6 +254,10 @@ def _paths(kind: Kind) -> dict[str, Any]:
     message = json_response(
         "Deactivated", {"type": "object", "properties": {"message": {"type": "string"}}}
     )
+
+    def tagged(response: dict[str, Any]) -> dict[str, Any]:
+        return {**response, "headers": ETAG}
+
     return {
         f"/api/{many}/": {
             "get": op(
@@ -297,7 +320,7 @@ def _paths(kind: Kind) -> dict[str, Any]:
                 tag_one,
                 f"Create a {one}",
                 "201",
-                json_response("Created", ref),
+                tagged(json_response("Created", ref)),
                 400,
                 409,
                 415,
@@ -311,7 +334,7 @@ def _paths(kind: Kind) -> dict[str, Any]:
                 tag_one,
                 f"Read a {one}",
                 "200",
-                json_response("The record", ref),
+                tagged(json_response("The record", ref)),
                 404,
             ),
             "put": op(
@@ -319,11 +342,13 @@ def _paths(kind: Kind) -> dict[str, Any]:
                 tag_one,
                 f"Replace a {one}'s writable fields",
                 "200",
-                json_response("Updated", ref),
+                tagged(json_response("Updated", ref)),
                 400,
                 404,
                 409,
+                412,
                 415,
+                parameters=[IF_MATCH],
                 requestBody=body(inp),
             ),
             "patch": op(
@@ -331,14 +356,26 @@ def _paths(kind: Kind) -> dict[str, Any]:
                 tag_one,
                 f"Patch a {one}: data and meta merged",
                 "200",
-                json_response("Updated", ref),
+                tagged(json_response("Updated", ref)),
                 400,
                 404,
                 409,
+                412,
                 415,
+                parameters=[IF_MATCH],
                 requestBody=body(inp),
             ),
-            "delete": op(f"api_{one}_destroy", tag_one, f"Deactivate a {one}", "200", message, 404),
+            "delete": op(
+                f"api_{one}_destroy",
+                tag_one,
+                f"Deactivate a {one}",
+                "200",
+                tagged(message),
+                400,
+                404,
+                412,
+                parameters=[IF_MATCH],
+            ),
         },
     }
 

@@ -69,10 +69,21 @@ def rows(kind: Kind, records: Iterable[Mapping[str, Any]]) -> str:
     return "[" + ",".join(row(kind, r) for r in records) + "]"
 
 
+def etag(modified_date: dt.datetime) -> str:
+    """A record's strong entity tag: its `modified_date` exactly as the body shows it, quoted.
+
+    So a client holding a row from any read (a list too) holds its tag. Every write moves
+    `modified_date` forward (engine), so the tag changes on every write.
+    """
+    return _timestamp(modified_date)
+
+
 class RawJSON(Response):
     """A response whose body is JSON text rendered already."""
 
     media_type = "application/json"
 
-    def __init__(self, text: str, status_code: int = 200) -> None:
-        super().__init__(text.encode(), status_code=status_code)
+    def __init__(
+        self, text: str, status_code: int = 200, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(text.encode(), status_code=status_code, headers=headers)

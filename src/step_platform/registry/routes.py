@@ -20,9 +20,10 @@ from starlette.routing import BaseRoute, Route
 from ..core.errors import ApiError
 from ..core.responses import JSON
 from . import render
-from .engine import Engine, ItemsError
+from .engine import Engine, ItemsError, Record
 from .filters import QueryError, compile_list
 from .kinds import Kind
+from .preconditions import if_match, refuse_if_match
 from .validation import REQUIRED, Mode, parse_uuid, validate_item, validate_items
 
 JSON_TYPES = ("application/json",)
@@ -84,8 +85,8 @@ def invalid_items(items: list[dict[str, list[str]]]) -> ApiError:
 
 def single(exc: ItemsError) -> ApiError:
     """A batch-of-one failure in the single-record form: `detail.fields`."""
-    if exc.status == 404:
-        return ApiError(404, exc.code, exc.message)
+    if exc.status in (404, 412):  # the record, not a field, is the problem
+        return ApiError(exc.status, exc.code, exc.message)
     return ApiError(exc.status, exc.code, exc.message, fields=exc.items[0])
 
 
@@ -116,8 +117,10 @@ class KindRoutes:
         if method == "POST":
             return await self.bulk_create(request)
         if method in ("PUT", "PATCH"):
+            refuse_if_match(request)
             return await self.bulk_update(request, Mode.PUT if method == "PUT" else Mode.PATCH)
         if method == "DELETE":
+            refuse_if_match(request)
             return await self.bulk_deactivate(request)
         return self.options(f"{self.kind.label}s Viewset List", ["POST", "PUT"])
 
@@ -133,7 +136,7 @@ class KindRoutes:
             return await self.retrieve(id)
         if method in ("PUT", "PATCH"):
             return await self.update_one(request, id, Mode.PUT if method == "PUT" else Mode.PATCH)
-        return await self.deactivate_one(id)
+        return await self.deactivate_one(request, id)
 
     # reads
 
@@ -165,9 +168,17 @@ class KindRoutes:
         record = await self.engine.get(id)
         if record is None:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
-        return render.RawJSON(render.row(self.kind, record))
+        return self.record(record)
 
     # single writes
+
+    def record(self, record: Record, status_code: int = 200) -> Response:
+        """One record's body, with its ETag (for `If-Match` on the next write)."""
+        return render.RawJSON(
+            render.row(self.kind, record),
+            status_code=status_code,
+            headers={"ETag": render.etag(record["modified_date"])},
+        )
 
     async def create_one(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -179,22 +190,26 @@ class KindRoutes:
             (record,) = await self.engine.create([item])
         except ItemsError as exc:
             raise single(exc) from None
-        return render.RawJSON(render.row(self.kind, record), status_code=201)
+        return self.record(record, status_code=201)
 
     async def update_one(self, request: Request, id: uuid.UUID, mode: Mode) -> Response:
+        version = if_match(request)
         item, errors = validate_item(self.kind, await read_json(request), mode, url_id=id)
         if item is None:
             raise invalid(errors)
+        item.if_version = version
         try:
             (record,) = await self.engine.update([item], mode)
         except ItemsError as exc:
             raise single(exc) from None
-        return render.RawJSON(render.row(self.kind, record))
+        return self.record(record)
 
-    async def deactivate_one(self, id: uuid.UUID) -> Response:
-        if not await self.engine.deactivate([id]):
+    async def deactivate_one(self, request: Request, id: uuid.UUID) -> Response:
+        found = await self.engine.deactivate([id], if_version=if_match(request))
+        if id not in found:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
-        return JSON({"message": self.messages["deactivated"]})
+        etag = render.etag(found[id])
+        return JSON({"message": self.messages["deactivated"]}, headers={"ETag": etag})
 
     # bulk writes
 

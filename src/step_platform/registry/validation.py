@@ -8,6 +8,7 @@ numbers — is rejected here too, so nothing malformed reaches the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import math
 import re
@@ -67,6 +68,7 @@ class WriteItem:
     meta: dict[str, Any] = field(default_factory=dict)  # full meta (create) or a patch
     data_mode: DataMode = DataMode.KEEP
     data: Any = None
+    if_version: dt.datetime | None = None  # If-Match: the modified_date the row must still have
 
 
 # --- scalars --------------------------------------------------------------------------------
