@@ -25,6 +25,7 @@ from .configs_client import ConfigsClient
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
 from .routes import StepApi
+from .submission import claim_lease
 
 SERVICE = "step"
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
@@ -84,12 +85,13 @@ def create_app(
     common = replace(
         settings.common, max_body_bytes=settings.max_upload_bytes + MULTIPART_ALLOWANCE
     )
+    deadline = common.connect_timeout + common.timeout
     api = StepApi(
         verifier=settings.auth.verifier(),
         tz=_zone(settings.time_zone),
         max_upload_bytes=settings.max_upload_bytes,
+        claim_lease=claim_lease(deadline),
     )
-    deadline = common.connect_timeout + common.timeout
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

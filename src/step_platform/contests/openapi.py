@@ -188,6 +188,18 @@ def _op(
     return op
 
 
+SEND_DESCRIPTION = (
+    "All or nothing: the application is claimed (status completed) before the file is uploaded, "
+    "and the claim is undone if Raida fails, so an upstream error leaves the application as it "
+    "was (open, no new file) and a retry is safe. Of concurrent sends of one application one "
+    "succeeds; the others get 400 TASK_COMPLETED."
+)
+
+
+def _with_description(description: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {**_op(*args, **kwargs), "description": description}
+
+
 def openapi_document() -> dict[str, Any]:
     contest_id = _path_uuid("contest_id")
     paths = {
@@ -276,7 +288,8 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/contests/user/my/task/send_solution": {
-            "post": _op(
+            "post": _with_description(
+                SEND_DESCRIPTION,
                 "Submit a solution to the caller's application",
                 ("OK", _envelope(None, count=False)),
                 body={

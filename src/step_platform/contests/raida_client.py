@@ -198,9 +198,13 @@ class RaidaClient:
             raise UpstreamBadResponse(UPSTREAM, "task create: no data.id")
         return data
 
-    async def patch_task(self, node: str, task_id: str, body: dict[str, Any]) -> None:
+    async def patch_task(
+        self, node: str, task_id: str, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The task as Raida answers it right after the update (None if it does not say)."""
         response = await self.request("PATCH", f"/api/tasks/{node}/{task_id}", json=body)
-        self._data(response, "task update")
+        data = self._data(response, "task update")
+        return data if isinstance(data, dict) else None
 
     async def upload_attachment(self, node: str, task_id: str, upload: Upload) -> None:
         response = await self.request(

@@ -4,7 +4,9 @@ Every handler runs the same pipeline: the caller's token, the context headers an
 are validated first (no upstream call for a bad request), then the route's config values are
 read (configs service, cached briefly per user), then Raida. Raida calls per request are
 constant: lists are one search, "my tasks" and "history" are two searches joined in memory
-(run concurrently), contest details one read and one search.
+(run concurrently), contest details one read and one search; a solution is sent with a read,
+a claim, a check, the link/comment and the upload (submission.py says why, and what failures
+cost).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -43,6 +45,7 @@ from .presenters import (
     status_id,
 )
 from .raida_client import RaidaClient
+from .submission import MIN_CLAIM_LEASE, ClaimLost, Submission
 
 log = logging.getLogger("step_platform.contests")
 
@@ -196,10 +199,12 @@ class StepApi:
         verifier: TokenVerifier,
         tz: tzinfo,
         max_upload_bytes: int,
+        claim_lease: timedelta = MIN_CLAIM_LEASE,
     ) -> None:
         self.verifier = verifier
         self.tz = tz
         self.max_upload_bytes = max_upload_bytes
+        self.claim_lease = claim_lease
         self.configs: ConfigsClient | None = None
         self.raida: RaidaClient | None = None
         self.join_locks = LockMap()
@@ -481,26 +486,30 @@ class StepApi:
         try:
             cfg = await self.config(caller, need.SEND_SOLUTION)
             node = cfg["node_id.value"]
+            # The lock serialises sends (and quits) of one application in this instance; the
+            # claim in `Submission` settles races between instances (see submission.py).
             async with self.task_locks.hold(submitted.task_id):
                 task = await self._own_task(node, submitted.task_id, caller, cfg)
                 state = status_id(task) if task else None
                 if state == cfg["task_status_id.completed"]:
                     raise task_completed()
-                if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
+                if task is None or state not in (
+                    cfg["task_status_id.new"],
+                    cfg["task_status_id.approved"],
+                ):
                     raise ApiError(404, "TASK_DOES_NOT_EXIST", "Заявка не найдена")
-                await self._raida.upload_attachment(node, submitted.task_id, submitted.upload)
-                patch: dict[str, Any] = {"status_id": cfg["task_status_id.completed"]}
-                extra = {
-                    k: v
-                    for k, v in (
-                        ("solution_link", submitted.solution_link),
-                        ("comments", submitted.comments),
-                    )
-                    if v
-                }
-                if extra:
-                    patch["custom_fields"] = extra
-                await self._raida.patch_task(node, submitted.task_id, patch)
+                sending = Submission(
+                    self._raida,
+                    node,
+                    task,
+                    submitted,
+                    completed=cfg["task_status_id.completed"],
+                    lease=self.claim_lease,
+                )
+                try:
+                    await sending.run()
+                except ClaimLost:
+                    raise task_completed() from None
         finally:
             if form is not None:
                 await form.close()

@@ -64,7 +64,7 @@ async def test_the_slash_form_works_too(step_client: httpx.AsyncClient, world: W
     assert response.status_code == 200
 
 
-async def test_without_link_and_comments_custom_fields_are_untouched(
+async def test_without_link_and_comments_only_the_claim_is_added_to_custom_fields(
     step_client: httpx.AsyncClient, world: World, raida_admin: Any
 ) -> None:
     before = (await raida_task(raida_admin, T_APPROVED))["custom_fields"]
@@ -72,11 +72,12 @@ async def test_without_link_and_comments_custom_fields_are_untouched(
         PATH, data={"task_id": T_APPROVED}, files=solution_file(), headers=world.headers()
     )
     task = await raida_task(raida_admin, T_APPROVED)
-    assert task["custom_fields"] == before
+    [claim] = [k for k in task["custom_fields"] if k.startswith("solution_claim_")]
+    assert {k: v for k, v in task["custom_fields"].items() if k != claim} == before
     assert task["status"]["id"] == TS["completed"]
 
 
-async def test_sending_reads_uploads_then_patches(
+async def test_sending_reads_claims_then_uploads(
     step_client: httpx.AsyncClient, world: World, raida_admin: Any
 ) -> None:
     await step_client.post(
@@ -84,8 +85,27 @@ async def test_sending_reads_uploads_then_patches(
     )
     assert await raida_calls(raida_admin) == [
         ("GET", f"/api/tasks/{NODE}/{T_NEW}"),
+        ("PATCH", f"/api/tasks/{NODE}/{T_NEW}"),  # claim
+        ("GET", f"/api/tasks/{NODE}/{T_NEW}"),  # still ours?
         ("POST", f"/api/attachments/{NODE}/{T_NEW}"),
-        ("PATCH", f"/api/tasks/{NODE}/{T_NEW}"),
+    ]
+
+
+async def test_a_link_or_comment_is_written_once_the_claim_holds_before_the_upload(
+    step_client: httpx.AsyncClient, world: World, raida_admin: Any
+) -> None:
+    await step_client.post(
+        PATH,
+        data={"task_id": T_NEW, "comments": "Готово"},
+        files=solution_file(),
+        headers=world.headers(),
+    )
+    assert await raida_calls(raida_admin) == [
+        ("GET", f"/api/tasks/{NODE}/{T_NEW}"),
+        ("PATCH", f"/api/tasks/{NODE}/{T_NEW}"),  # claim
+        ("GET", f"/api/tasks/{NODE}/{T_NEW}"),  # still ours?
+        ("PATCH", f"/api/tasks/{NODE}/{T_NEW}"),  # comment
+        ("POST", f"/api/attachments/{NODE}/{T_NEW}"),
     ]
 
 
