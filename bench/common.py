@@ -8,18 +8,60 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.ports import free_ports
+from step_platform.devstack.postgres import start_postgres
 from step_platform.devstack.processes import ManagedProcess, serve_argv, wait_http
 from step_platform.devstack.seed import DEMO_PROJECT_ID, seed_config_set
 from step_platform.devstack.simulators import public_key_pem
+
+
+@dataclass(frozen=True)
+class Workspace:
+    base_env: dict[str, str]  # what every service gets (no secrets of the caller's shell)
+    registry_env: dict[str, str]  # plus the DB_* of a fresh, migrated database
+    log_dir: Path
+
+
+@contextmanager
+def workspace(name: str) -> Iterator[Workspace]:
+    """Postgres from the provider chain, a fresh migrated database and a log directory.
+
+    The database is dropped and Postgres stopped at the end; the logs are kept (and named) only
+    when the benchmark fails.
+    """
+    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    base_env = {
+        **{k: v for k, v in os.environ.items() if k in keep},
+        "SECRET_KEY": "bench",
+        "DEBUG": "",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    log_dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    server = start_postgres()
+    database = server.create_database()
+    try:
+        registry_env = {**base_env, **server.env(database)}
+        migrate(registry_env)
+        yield Workspace(base_env, registry_env, log_dir)
+    except BaseException:
+        print(f"{name}: failed; service logs kept in {log_dir}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(log_dir, ignore_errors=True)
+    finally:
+        server.drop_database(database)
+        server.stop()
 
 
 def free_port() -> int:

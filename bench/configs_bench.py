@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,14 +25,13 @@ import httpx
 from common import (
     load_seed_configs,
     machine,
-    migrate,
     percentile,
     service,
     token_env,
     user_center_env,
+    workspace,
 )
 
-from step_platform.devstack.postgres import start_postgres
 from step_platform.devstack.seed import DEMO_PROJECT_ID
 from step_platform.devstack.simulators import user_token
 
@@ -93,8 +89,7 @@ def markdown(results: list[Result], args: argparse.Namespace, command: str) -> s
         f"`GET /configs/{TYPES}/` (the seed's 5 config types, project level), "
         f"{args.clients} concurrent clients, {args.seconds:g} s per run after 1 s warm-up; "
         "registry, configs service, Postgres and the load generator (Python, httpx) share the "
-        "machine, which other jobs were using too: the figures are indicative, the ratio is "
-        "the point.",
+        "machine: the ratio is the point.",
         "",
         "| run | requests/s | p50 ms | p95 ms | requests | errors |",
         "|---|---:|---:|---:|---:|---:|",
@@ -135,20 +130,10 @@ def main() -> int:
     args = parser.parse_args()
     command = " ".join([".venv/bin/python", "bench/configs_bench.py", *sys.argv[1:]])
 
-    base_env = {
-        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")},
-        "SECRET_KEY": "bench",
-        "DEBUG": "",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    log_dir = Path(tempfile.mkdtemp(prefix="configs-bench-"))
-    server = start_postgres()
-    database = server.create_database()
-    try:
-        registry_env = {**base_env, **server.env(database)}
-        migrate(registry_env)
+    with workspace("configs_bench") as ws:
+        base_env, log_dir = ws.base_env, ws.log_dir
         with (
-            service("registry", registry_env, log_dir) as registry_url,
+            service("registry", ws.registry_env, log_dir) as registry_url,
             service("user-center-mock", user_center_env(base_env, log_dir), log_dir) as uc_url,
         ):
             load_seed_configs(registry_url)
@@ -172,13 +157,6 @@ def main() -> int:
                     f"cache (CONFIGS_CACHE_TTL={args.ttl:g})": cached_url,
                 }
                 results = asyncio.run(run_load(urls, headers, args))
-    except Exception:
-        print(f"configs_bench: failed; service logs kept in {log_dir}", file=sys.stderr)
-        raise
-    finally:
-        server.drop_database(database)
-        server.stop()
-    shutil.rmtree(log_dir, ignore_errors=True)
 
     text = markdown(results, args, command)
     print(text)

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,15 +28,14 @@ import httpx
 from common import (
     load_seed_configs,
     machine,
-    migrate,
     percentile,
     service,
     token_env,
     user_center_env,
+    workspace,
 )
 
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
-from step_platform.devstack.postgres import start_postgres
 from step_platform.devstack.seed import DEMO_PROJECT_ID
 from step_platform.devstack.simulators import user_token
 
@@ -152,8 +148,7 @@ def markdown(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         "(concurrently) joined in memory, attachments taken from the task objects.",
         "",
         f"Machine: {machine()}; one uvicorn worker per service, all services, Postgres "
-        "and the load generator on the same machine (shared with other work, so absolute "
-        "times are indicative only).",
+        "and the load generator on the same machine.",
         "",
         f"Command: `{command}`",
         "",
@@ -171,23 +166,12 @@ def main() -> int:
     command = " ".join([".venv/bin/python", "bench/step_bench.py", *sys.argv[1:]])
     sizes = [int(n) for n in args.contests.split(",")]
 
-    keep = ("PATH", "HOME", "LANG", "TMPDIR")
-    base_env = {
-        **{k: v for k, v in os.environ.items() if k in keep},
-        "SECRET_KEY": "bench",
-        "DEBUG": "",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    log_dir = Path(tempfile.mkdtemp(prefix="step-bench-"))
-    server = start_postgres()
-    database = server.create_database()
     rows: list[Row] = []
-    try:
-        registry_env = {**base_env, **server.env(database)}
-        migrate(registry_env)
+    with workspace("step_bench") as ws:
+        base_env, log_dir = ws.base_env, ws.log_dir
         raida_env = {**base_env, "USER_RAIDA": RAIDA_USER, "PASSWD_RAIDA": RAIDA_PASSWORD}
         with (
-            service("registry", registry_env, log_dir) as registry_url,
+            service("registry", ws.registry_env, log_dir) as registry_url,
             service("raida-mock", raida_env, log_dir) as raida_url,
             service("user-center-mock", user_center_env(base_env, log_dir), log_dir) as uc_url,
         ):
@@ -231,13 +215,6 @@ def main() -> int:
                         rows += asyncio.run(
                             measure(step_url, raida, headers, contests, args.requests)
                         )
-    except Exception:
-        print(f"step_bench: failed; service logs kept in {log_dir}", file=sys.stderr)
-        raise
-    finally:
-        server.drop_database(database)
-        server.stop()
-    shutil.rmtree(log_dir, ignore_errors=True)
 
     text = markdown(rows, args, command)
     print(text)
