@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from step_platform.configs.app import Settings, create_app
 from step_platform.configs.registry_client import list_params
 from step_platform.core.settings import ConfigError
+from tests.keys import ec_key
+from tests.keys import public_pem as public_pem_of
 
 
 @pytest.fixture(scope="module")
 def public_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    return public_pem_of(ec_key())
 
 
 @pytest.fixture

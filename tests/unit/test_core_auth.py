@@ -9,25 +9,21 @@ import uuid
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from step_platform.core.auth import TokenVerifier, check_algorithm
 from step_platform.core.errors import ApiError
 from step_platform.core.settings import ConfigError
+from tests.keys import public_pem as public_pem_of
+from tests.keys import rsa_key
 
 USER = "2098611d-32e2-4d8f-acea-76570af65843"
 
 
 @pytest.fixture(scope="module")
 def keys() -> tuple[rsa.RSAPrivateKey, str]:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = (
-        private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    private = rsa_key()
+    return private, public_pem_of(private)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +113,7 @@ def test_hs256_signed_with_the_public_key_as_secret_is_incorrect(keys, verifier)
 
 
 def test_token_of_another_key_is_incorrect(verifier) -> None:
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other = rsa_key()
     token = jwt.encode(fresh(), other, algorithm="RS256")
     assert code_of(verifier, f"Bearer {token}") == "TOKEN_INCORRECT"
 

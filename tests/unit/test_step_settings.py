@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from step_platform.contests.app import MULTIPART_ALLOWANCE, Settings, create_app
 from step_platform.core.settings import ConfigError
+from tests.keys import public_pem as public_pem_of
+from tests.keys import rsa_key
 
 
 @pytest.fixture(scope="module")
 def public_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    return public_pem_of(rsa_key())
 
 
 @pytest.fixture

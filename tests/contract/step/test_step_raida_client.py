@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from raida_mock.app import Settings as RaidaSettings
 from raida_mock.app import create_app as create_raida
@@ -20,6 +18,8 @@ from step_platform.contests.routes import StepApi
 from step_platform.core.auth import TokenVerifier
 from step_platform.core.errors import ApiError
 from step_platform.core.upstream import create_client
+from tests.keys import ec_key
+from tests.keys import public_pem as public_pem_of
 
 from .conftest import A_CAT, C_ACTIVE, NODE, T_COMPLETED, T_NEW, raida_calls, world_fixture
 
@@ -215,9 +215,4 @@ async def test_attachments_missing_from_task_objects_are_fetched(
 
 
 def _any_public_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    return public_pem_of(ec_key())
