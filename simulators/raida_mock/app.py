@@ -58,10 +58,6 @@ class Settings:
     journal_size: int = 10000
     common: CommonSettings = field(default_factory=_common)
 
-    @property
-    def debug(self) -> bool:
-        return self.common.debug
-
     @classmethod
     def from_env(cls, e: env.Env) -> Settings:
         missing = env.optional(e, "RAIDA_MISSING_TASK", "404") or "404"

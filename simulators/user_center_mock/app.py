@@ -48,10 +48,6 @@ class Settings:
     common: CommonSettings = field(default_factory=CommonSettings)
 
     @property
-    def debug(self) -> bool:
-        return self.common.debug
-
-    @property
     def key_path(self) -> Path:
         return self.key_file or keys.state_key_path(self.state_dir)
 

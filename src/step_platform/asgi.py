@@ -19,6 +19,7 @@ import importlib
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 from starlette.applications import Starlette
 
@@ -43,20 +44,26 @@ def fetch_public_key(url: str, attempts: int = 30) -> str:
     raise ConfigError(f"ACCESS_TOKEN_PUBLIC_KEY_URL={url!r} gave no PEM key ({last})")
 
 
+def app_from_env(service: str, env: Mapping[str, str]) -> Starlette:
+    """Settings read once from `env`, logging configured, the app built; `ConfigError` when a
+    setting is missing or wrong (the one place `serve` and the factories below build apps)."""
+    env = dict(env)
+    key_url = env.get("ACCESS_TOKEN_PUBLIC_KEY_URL")
+    if key_url and not env.get("ACCESS_TOKEN_PUBLIC_KEY", "").strip():
+        env["ACCESS_TOKEN_PUBLIC_KEY"] = fetch_public_key(key_url)
+    module = importlib.import_module(SERVICES[service].module)
+    settings = module.Settings.from_env(env)
+    app = module.create_app(settings)
+    configure_logging(settings.common.debug)
+    return app
+
+
 def build(service: str) -> Starlette:
-    env = dict(os.environ)
     try:
-        key_url = env.get("ACCESS_TOKEN_PUBLIC_KEY_URL")
-        if key_url and not env.get("ACCESS_TOKEN_PUBLIC_KEY", "").strip():
-            env["ACCESS_TOKEN_PUBLIC_KEY"] = fetch_public_key(key_url)
-        module = importlib.import_module(SERVICES[service].module)
-        settings = module.Settings.from_env(env)
-        app = module.create_app(settings)
+        return app_from_env(service, os.environ)
     except ConfigError as exc:
         print(f"{service}: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
-    configure_logging(getattr(settings, "debug", False))
-    return app
 
 
 def registry() -> Starlette:

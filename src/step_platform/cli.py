@@ -7,13 +7,11 @@ simulator flags onto their environment names, so settings are still read in one 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .core.logs import configure_logging
 from .core.settings import ConfigError
 
 
@@ -49,13 +47,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         value = getattr(args, flag, None)
         if value:
             env[name] = os.path.abspath(value)
-    module = importlib.import_module(entry.module)
+    from .asgi import app_from_env
+
     try:
-        settings = module.Settings.from_env(env)
-        app = module.create_app(settings)
+        app = app_from_env(args.name, env)
     except ConfigError as exc:
         return fail(str(exc))
-    configure_logging(getattr(settings, "debug", False))
     port = args.port or entry.port
     try:
         uvicorn.run(

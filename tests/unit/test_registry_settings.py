@@ -26,7 +26,7 @@ def test_seed_variables_make_the_settings():
         settings.database_url == "postgresql://configs:p%40ss%3Aword%2F1@db.internal:5433/configs"
     )
     assert settings.common.allowed_hosts == ("127.0.0.1", ".step.skroy.ru")
-    assert settings.debug is True
+    assert settings.common.debug is True
     assert settings.pool_size == 10
 
 

@@ -45,7 +45,7 @@ def test_the_seed_env_works_unchanged(seed_env: dict[str, str], public_pem: str)
     assert settings.common.allowed_hosts == ("api.step.skroy.ru", "127.0.0.1", "step.skroy.ru")
     assert settings.cors_origins == ("http://127.0.0.1", "https://step.skroy.ru")
     assert settings.time_zone == "Europe/Moscow"
-    assert settings.debug is True
+    assert settings.common.debug is True
     create_app(settings)  # no I/O: builds without reaching anything
 
 
@@ -115,7 +115,7 @@ def test_a_malformed_variable_is_named(seed_env: dict[str, str], name: str, valu
 
 @pytest.mark.parametrize(("raw", "debug"), [("1", True), ("True", True), ("0", False), ("", False)])
 def test_debug_values(seed_env: dict[str, str], raw: str, debug: bool) -> None:
-    assert Settings.from_env({**seed_env, "DEBUG": raw}).debug is debug
+    assert Settings.from_env({**seed_env, "DEBUG": raw}).common.debug is debug
 
 
 def test_optional_language_and_time_zone(seed_env: dict[str, str]) -> None:

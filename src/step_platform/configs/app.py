@@ -50,10 +50,6 @@ class Settings:
     cache_max_entries: int = 10_000
     common: CommonSettings = field(default_factory=CommonSettings)
 
-    @property
-    def debug(self) -> bool:
-        return self.common.debug
-
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
         registry_url = env.join_url(

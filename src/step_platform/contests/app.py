@@ -47,10 +47,6 @@ class Settings:
     config_cache_ttl: float = 5.0
     common: CommonSettings = field(default_factory=CommonSettings)
 
-    @property
-    def debug(self) -> bool:
-        return self.common.debug
-
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
         common = CommonSettings.from_env(e, hosts_var="DJANGO_ALLOWED_HOSTS", sep=None)

@@ -44,10 +44,6 @@ class Settings:
     common: CommonSettings = field(default_factory=CommonSettings)
     pool_size: int = 10
 
-    @property
-    def debug(self) -> bool:
-        return self.common.debug
-
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
         """The seed's names: DB_NAME DB_USER DB_PASSWORD DB_HOST DB_PORT ALLOWED_HOSTS (comma)
