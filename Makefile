@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps test lint demo bench clean
+.PHONY: install system-deps docker images test lint demo bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,22 @@ lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
 
+# A Docker engine for the container half of the integration tests (and `make images`):
+# scripts/ensure-docker starts one when none answers and stops it when the run ends; one
+# that was already running is left alone. STEP_STACK_BACKEND=local opts out (printed).
+docker:
+	./scripts/ensure-docker start
+
+images: install docker
+	$(BIN)/python -m step_platform.devstack.images
+
 test: install system-deps
 	$(MAKE) lint
-	$(BIN)/pytest
+	./scripts/ensure-docker start
+	status=0; \
+	  if [ "$${STEP_STACK_BACKEND:-}" != local ]; then $(BIN)/python -m step_platform.devstack.images || status=$$?; fi; \
+	  [ $$status -ne 0 ] || $(BIN)/pytest || status=$$?; \
+	  ./scripts/ensure-docker stop; exit $$status
 
 demo: install system-deps
 	$(BIN)/step-platform demo

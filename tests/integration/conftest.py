@@ -1,10 +1,11 @@
-"""The full chain for the integration tests, started once per session by devstack.
+"""The full chain for the integration tests, started once per backend through the testing kit.
 
-The backend is chosen by `devstack.backend.choose_backend` (containers from `deploy/` when a
-Docker daemon answers, local processes otherwise) and printed. Local processes use free ports,
-so the tests run beside a demo. The main chain has two step instances behind nginx, a 2 s
-upstream timeout (the slow-Raida test stays short) and a 1 MiB upload limit (the edge's body
-limit is then 2 MiB, cheap to exceed).
+Every integration test runs on both backends (`devstack.backend.choose_backends`): local
+processes and containers, both started by `step_platform.testing.start_chain`, so the kit
+that consumers use is the one these tests use. Which backends run, and why, is printed; the
+test ids carry `[local]` / `[docker]`. Free ports, so the tests run beside a demo. The main
+chain has two step instances behind nginx, a 2 s upstream timeout (the slow-Raida test stays
+short) and a 1 MiB upload limit (the edge's body limit is then 2 MiB, cheap to exceed).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from step_platform.devstack.backend import choose_backend
-from step_platform.devstack.ports import PortMap
+from step_platform.devstack.backend import choose_backends
 from step_platform.devstack.postgres import PostgresServer
 from step_platform.devstack.simulators import RaidaAdmin
-from step_platform.devstack.stack import MIB, Stack, StackConfig
+from step_platform.devstack.stack import MIB, Stack
+from step_platform.testing import start_chain
 
 UPLOAD_LIMIT = 1 * MIB
 UPSTREAM_TIMEOUT = 2.0
+BACKENDS, REASON = choose_backends(os.environ)
 
 
 def announce(config: pytest.Config, text: str) -> None:
@@ -41,10 +43,11 @@ def announce(config: pytest.Config, text: str) -> None:
         reporter.write_line(text)
 
 
-@pytest.fixture(scope="session")
-def backend(pytestconfig: pytest.Config) -> str:
-    name, reason = choose_backend(os.environ)
-    announce(pytestconfig, f"\nintegration stack: {name} ({reason})")
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str:
+    name = request.param
+    what = "containers (testcontainers)" if name == "docker" else "local processes"
+    announce(pytestconfig, f"\nintegration stack: {name}: {what} [{REASON}]")
     return name
 
 
@@ -56,22 +59,16 @@ def make_stack(
     step_instances: int,
     only: frozenset[str] | None = None,
 ) -> Stack:
-    """A stack on free ports in `tmp`; `only` limits the local processes (compose runs all)."""
-    config = StackConfig(
-        ports=PortMap.free(step_instances=step_instances),
+    """A started chain on free ports in `tmp`; `only` limits the services (nginx always)."""
+    return start_chain(  # type: ignore[return-value]
+        backend,
         state_dir=tmp / "state",
-        database=None,
+        step_instances=step_instances,
         upstream_timeout=UPSTREAM_TIMEOUT,
         max_upload_bytes=UPLOAD_LIMIT,
-        persist_raida=False,
-        ready_timeout=120.0,
         only=only,
+        postgres=postgres_server,
     )
-    if backend == "docker":
-        from step_platform.devstack.compose import ComposeStack
-
-        return ComposeStack(config)  # type: ignore[return-value]
-    return Stack(config, postgres=postgres_server)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +77,6 @@ def chain(
 ) -> Iterator[Stack]:
     """The whole chain, two step instances behind nginx, for every test that only reads it."""
     stack = make_stack(backend, postgres_server, tmp_path_factory.mktemp("chain"), step_instances=2)
-    stack.start()
     try:
         yield stack
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from step_platform.devstack import postgres
-from step_platform.devstack.backend import choose_backend
+from step_platform.devstack.backend import choose_backends
 from step_platform.devstack.ports import PortInUse, PortMap, check_free, free_ports
 
 
@@ -133,34 +133,24 @@ def test_the_chain_reports_why_each_provider_was_passed_over(
     )
 
 
-@pytest.mark.parametrize("daemon", [b"HTTP/1.1 200 OK"], indirect=True)
-def test_tests_use_containers_when_docker_answers(daemon: FakeDaemon) -> None:
-    env = {"DOCKER_HOST": f"unix://{daemon.path}"}
-    backend, reason = choose_backend(env, has_compose=lambda: True)
-    assert backend == "docker" and "Docker daemon answers" in reason
+def test_integration_tests_run_on_both_backends_by_default() -> None:
+    backends, reason = choose_backends({})
+    assert backends == ("local", "docker")
+    assert "STEP_STACK_BACKEND=local" in reason
 
 
-@pytest.mark.parametrize("daemon", [b"HTTP/1.1 200 OK"], indirect=True)
-def test_a_daemon_without_compose_means_local_processes(daemon: FakeDaemon) -> None:
-    env = {"DOCKER_HOST": f"unix://{daemon.path}"}
-    backend, reason = choose_backend(env, has_compose=lambda: False)
-    assert backend == "local" and "`docker compose` is missing" in reason
-
-
-def test_tests_use_local_processes_without_docker(tmp_path: Path) -> None:
-    env = {"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
-    backend, reason = choose_backend(env, has_compose=lambda: True)
-    assert backend == "local" and "no Docker daemon" in reason
-
-
-def test_the_backend_can_be_forced(tmp_path: Path) -> None:
-    assert choose_backend({"STEP_STACK_BACKEND": "local"})[0] == "local"
-    assert choose_backend({"STEP_STACK_BACKEND": "Docker"})[0] == "docker"
+def test_the_backend_can_be_forced_to_one() -> None:
+    assert choose_backends({"STEP_STACK_BACKEND": "local"}) == (
+        ("local",),
+        "STEP_STACK_BACKEND=local: local only",
+    )
+    assert choose_backends({"STEP_STACK_BACKEND": "Docker"})[0] == ("docker",)
+    assert choose_backends({"STEP_STACK_BACKEND": "both"})[0] == ("local", "docker")
 
 
 def test_an_unknown_forced_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="STEP_STACK_BACKEND='podman'"):
-        choose_backend({"STEP_STACK_BACKEND": "podman"})
+        choose_backends({"STEP_STACK_BACKEND": "podman"})
 
 
 def test_free_port_maps_are_distinct() -> None:

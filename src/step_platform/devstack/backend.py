@@ -1,47 +1,26 @@
-"""Where the integration tests run the chain: containers from `deploy/` or local processes.
+"""Where the integration tests run the chain: local processes, containers, or both.
 
-Containers (testcontainers + `deploy/docker-compose.yml`) when a Docker daemon answers and the
-`docker compose` plugin is there; local processes (`stack.Stack`) otherwise.
-`STEP_STACK_BACKEND=local|docker` forces a choice. The choice and its reason are printed by
-the tests, never made silently.
+By default both: the same tests run once on local processes (`stack.Stack`) and once on
+containers (`step_platform.testing.ChainContainers`, from the images `make images` builds).
+A missing Docker daemon then fails the container runs loudly. `STEP_STACK_BACKEND=local` (or
+`docker`) is the explicit opt-out that keeps one of them; the choice and its reason are
+printed by the tests, never made silently.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Callable, Mapping
-
-from .postgres import docker_available
+from collections.abc import Mapping
 
 BACKENDS = ("local", "docker")
 
 
-def compose_available() -> bool:
-    """`docker compose version` works (a daemon alone cannot run `deploy/`)."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    try:
-        result = subprocess.run(
-            [docker, "compose", "version"], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-def choose_backend(
-    env: Mapping[str, str], has_compose: Callable[[], bool] = compose_available
-) -> tuple[str, str]:
-    """(backend, reason)."""
+def choose_backends(env: Mapping[str, str]) -> tuple[tuple[str, ...], str]:
+    """(backends to run, reason)."""
     forced = env.get("STEP_STACK_BACKEND", "").strip().lower()
-    if forced:
-        if forced not in BACKENDS:
-            raise ValueError(f"STEP_STACK_BACKEND={forced!r}: use one of {', '.join(BACKENDS)}")
-        return forced, "forced by STEP_STACK_BACKEND"
-    if not docker_available(env):
-        return "local", "no Docker daemon answers: local processes"
-    if not has_compose():
-        return "local", "a Docker daemon answers but `docker compose` is missing: local processes"
-    return "docker", "a Docker daemon answers: containers from deploy/"
+    if not forced or forced == "both":
+        return BACKENDS, "both backends (STEP_STACK_BACKEND=local or docker keeps one)"
+    if forced not in BACKENDS:
+        raise ValueError(
+            f"STEP_STACK_BACKEND={forced!r}: use one of {', '.join(BACKENDS)} (or both)"
+        )
+    return (forced,), f"STEP_STACK_BACKEND={forced}: {forced} only"

@@ -1,106 +1,145 @@
-"""The chain as containers from `deploy/docker-compose.yml`, driven by testcontainers.
+"""`deploy/docker-compose.yml` driven as an operator would: up, wait until healthy, down.
 
-Used by the integration tests instead of `Stack` when a Docker daemon answers (see
-`backend.py`). It offers the part of `Stack`'s interface the tests use: addresses, tokens,
-stopping and starting one service, logs. Ports are the free ones of the test's `PortMap`,
-passed to compose through an env file, with a project name of its own, so two stacks (and a
-demo) can run side by side. Settings a test tunes (upstream timeout, upload limit) reach the
-containers the same way.
+Compose v2 (`docker compose`) where present, else Debian's `docker-compose` 1.29 (v1), which
+has no `up --wait`: `up -d`, then the health of every container is polled here. A service
+that exits or turns unhealthy fails `up()` with `ComposeError` ending in its last log lines.
+Each project has a name of its own and its ports come from an env file, so a test's stack
+runs beside a demo; `down()` removes its containers and volumes.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
-from .nginx import Site
-from .processes import StartError
-from .stack import Addresses, StackConfig
-
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+COMPOSE_FILE = DEPLOY / "docker-compose.yml"
+LOG_TAIL = 15
 
 
-class ComposeStack(Addresses):
-    published = frozenset({"registry", "raida-mock", "user-center-mock"})
+class ComposeError(RuntimeError):
+    """Compose failed, or a service did not become healthy; the message says which."""
 
-    def __init__(self, config: StackConfig) -> None:
-        from testcontainers.compose import DockerCompose
 
-        self.config = config
-        self.project = f"step-test-{uuid.uuid4().hex[:8]}"
-        site = Site(
-            max_upload_bytes=config.max_upload_bytes, upstream_timeout=config.upstream_timeout
+def compose_command() -> list[str]:
+    """`docker compose` (v2) when the plugin answers, else `docker-compose` (v1)."""
+    docker = shutil.which("docker")
+    if docker:
+        probe = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, timeout=30, check=False
         )
-        p = config.ports
-        values = {
-            "COMPOSE_PROJECT_NAME": self.project,
-            "STEP_DOMAIN": config.domain,
-            "NGINX_HOST_PORT": p.nginx,
-            "REGISTRY_HOST_PORT": p.registry,
-            "RAIDA_HOST_PORT": p.raida,
-            "USER_CENTER_HOST_PORT": p.user_center,
-            "STEP_REPLICAS": len(p.step),
-            "UPSTREAM_TIMEOUT": config.upstream_timeout,
-            "STEP_MAX_UPLOAD_BYTES": config.max_upload_bytes,
-            "NGINX_CLIENT_MAX_BODY_SIZE": site.client_max_body_size,
-            "NGINX_PROXY_READ_TIMEOUT": site.proxy_read_timeout,
-        }
-        self._env_file = Path(tempfile.mkstemp(prefix="step-compose-", suffix=".env")[1])
-        self._env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        self.compose = DockerCompose(
-            context=str(DEPLOY),
-            compose_file_name="docker-compose.yml",
-            env_file=str(self._env_file),
-            build=True,
-            wait=True,
-        )
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    if legacy:
+        return [legacy]
+    raise ComposeError(
+        "neither `docker compose` nor `docker-compose` is installed "
+        "(Debian: apt-get install docker-compose)"
+    )
 
-    def step_names(self) -> list[str]:
-        return ["step"]
 
-    def start(self) -> ComposeStack:
+class ComposeProject:
+    """One project of `deploy/docker-compose.yml` with its own name and variables."""
+
+    def __init__(
+        self, variables: Mapping[str, object], *, project: str | None = None, timeout: float = 240
+    ) -> None:
+        self.project = project or f"step-test-{uuid.uuid4().hex[:8]}"
+        self.timeout = timeout
+        self.command = compose_command()
+        env_file = Path(tempfile.mkstemp(prefix="step-compose-", suffix=".env")[1])
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in variables.items()))
+        self.env_file = env_file
+
+    def _argv(self, *args: str) -> list[str]:
+        return [*self.command, "-p", self.project, "--env-file", str(self.env_file),
+                "-f", str(COMPOSE_FILE), *args]  # fmt: skip
+
+    def run(self, *args: str, timeout: float | None = None) -> str:
+        result = subprocess.run(
+            self._argv(*args), capture_output=True, text=True,
+            timeout=timeout or self.timeout, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-LOG_TAIL:])
+            raise ComposeError(f"`compose {' '.join(args)}` failed:\n{tail}")
+        return result.stdout
+
+    def up(self) -> None:
+        """Start every service and wait until each is healthy (or, for a job, done)."""
+        self.run("up", "-d", "--no-build")
+        self.wait_healthy()
+
+    def container_ids(self) -> list[str]:
+        return self.run("ps", "-a", "-q").split()
+
+    def _states(self) -> list[dict]:
+        ids = self.container_ids()
+        if not ids:
+            return []
+        out = subprocess.run(
+            ["docker", "inspect", *ids], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+        return json.loads(out)
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            pending: list[str] = []
+            for info in self._states():
+                service = info["Config"]["Labels"].get("com.docker.compose.service", info["Name"])
+                state = info["State"]
+                health = (state.get("Health") or {}).get("Status")
+                if state["Status"] == "exited":
+                    if state.get("ExitCode") == 0 and health is None:
+                        continue  # a one-shot job (configs-load) that finished
+                    raise ComposeError(
+                        f"service {service} exited (code {state.get('ExitCode')}); "
+                        f"its log ends with:\n{self.log_tail(service)}"
+                    )
+                if health == "unhealthy":
+                    raise ComposeError(
+                        f"service {service} is unhealthy; its log ends with:\n"
+                        + self.log_tail(service)
+                    )
+                if health not in (None, "healthy") or state["Status"] != "running":
+                    pending.append(service)
+            if not pending and self.container_ids():
+                return
+            if time.monotonic() > deadline:
+                raise ComposeError(
+                    f"not healthy in {self.timeout:.0f} s: {', '.join(sorted(set(pending)))}; "
+                    f"the log of {pending[0]} ends with:\n{self.log_tail(pending[0])}"
+                )
+            time.sleep(1.0)
+
+    def log_tail(self, service: str, lines: int = LOG_TAIL) -> str:
         try:
-            self.compose.start()
-        except Exception as exc:
-            self.stop()
-            raise StartError(f"docker compose up failed: {exc}") from exc
+            return self.run("logs", "--no-color", "--tail", str(lines), service, timeout=60)
+        except (ComposeError, subprocess.TimeoutExpired) as exc:
+            return f"(log unavailable: {exc})"
+
+    def down(self) -> None:
+        """Remove the project's containers, networks and volumes."""
+        try:
+            self.run("down", "-v", "--remove-orphans")
+        finally:
+            self.env_file.unlink(missing_ok=True)
+
+    def __enter__(self) -> ComposeProject:
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
         return self
 
-    def stop(self) -> None:
-        try:
-            self.compose.stop(down=True)
-        finally:
-            self._env_file.unlink(missing_ok=True)
-
-    def stop_service(self, name: str) -> None:
-        self.compose._run_command([*self.compose.compose_command_property, "stop", _service(name)])
-
-    def start_service(self, name: str) -> None:
-        service = _service(name)
-        self.compose._run_command(
-            [*self.compose.compose_command_property, "up", "--wait", "--no-deps", service]
-        )
-        self._wait_healthy(service)
-
-    def _wait_healthy(self, service: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        probe = self.url("registry") + "/readyz" if service == "registry" else None
-        while probe and time.monotonic() < deadline:
-            try:
-                if httpx.get(probe, timeout=2.0, trust_env=False).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-
-    def service_log(self, service: str) -> list[str]:
-        out, err = self.compose.get_logs(_service(service))
-        return (out + err).splitlines()
-
-
-def _service(name: str) -> str:
-    return "step" if name.startswith("step") else name
+    def __exit__(self, *exc: object) -> None:
+        self.down()

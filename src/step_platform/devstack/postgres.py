@@ -4,7 +4,8 @@
 2. testcontainers' Postgres module, only when a Docker daemon answers (probed directly);
 3. `initdb`/`pg_ctl` on PATH or under `/usr/lib/postgresql/*/bin`, in a temp dir on a free
    port (run as the `postgres` user when we are root: initdb refuses root);
-4. the `pgserver` wheel (Postgres binaries installed by pip), the embedded default.
+4. the `pgserver` wheel (Postgres binaries installed by pip; the `pgserver` extra, part of
+   `.[test]`), the embedded default.
 
 Tests and `make demo` both use it, so CI and a developer's laptop start the same way.
 """
@@ -146,19 +147,27 @@ def docker_available(env: Mapping[str, str]) -> bool:
 
 
 def testcontainers_provider(env: Mapping[str, str]) -> PostgresServer | None:
+    """testcontainers' PostgresContainer on `STEP_POSTGRES_IMAGE`, by default the
+    `step-platform-postgres:15` image `make images` builds from Debian's packages (no image
+    registry needed; it takes the official image's variables)."""
     if not docker_available(env):
         return None
-    import warnings
+    from testcontainers.community.postgres import PostgresContainer
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from testcontainers.postgres import PostgresContainer
+    from step_platform.testing.daemon import configure_testcontainers, require_images
 
-    container = PostgresContainer("postgres:16-alpine", username="postgres", password="postgres")
+    image = env.get("STEP_POSTGRES_IMAGE") or "step-platform-postgres:15"
+    if image.startswith("step-platform-"):
+        require_images((image,))
+    configure_testcontainers()
+    container = PostgresContainer(image, username="postgres", password="postgres")
+    container.with_bind_ports(5432, None)
+    container.ports["5432/tcp"] = ("127.0.0.1", None)
+    container.with_command("postgres -c fsync=off -c synchronous_commit=off -c max_connections=200")
     container.start()
     return PostgresServer(
         provider="testcontainers",
-        host=container.get_container_host_ip(),
+        host="127.0.0.1",
         port=int(container.get_exposed_port(5432)),
         user="postgres",
         password="postgres",
@@ -254,7 +263,9 @@ def pgserver_provider(env: Mapping[str, str]) -> PostgresServer | None:
     try:
         import pgserver
     except ImportError:
-        return None
+        raise ProviderError(
+            "not installed (pip install 'step-platform[pgserver]', part of '.[test]')"
+        ) from None
     base = tempfile.mkdtemp(prefix="step-pgserver-")
     server = pgserver.get_server(base, cleanup_mode="stop")
     parsed = from_url(server.get_uri())

@@ -78,6 +78,16 @@ class RaidaAdmin:
             response.raise_for_status()
             return dict(response.json()["data"])
 
+    def seed(self, fixture: dict[str, Any] | Any) -> None:
+        """Replace raida-mock's state with a fixture (the format `/__admin/state` returns)."""
+        with _client(self.base_url) as client:
+            client.post("/__admin/seed", json=fixture).raise_for_status()
+
+    def reset(self) -> None:
+        """Back to the packaged seed (journal and faults are kept)."""
+        with _client(self.base_url) as client:
+            client.post("/__admin/reset").raise_for_status()
+
     def set_faults(self, **faults: Any) -> None:
         with _client(self.base_url) as client:
             client.post("/__admin/faults", json=faults).raise_for_status()
