@@ -28,10 +28,10 @@ from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse
-from ..devstack.seed import config_object_code
 from .cache import ConfigCache
 from .locks import KeyedLock
 from .merge_patch import merge_patch
+from .object_code import config_object_code
 from .registry_client import (
     UPSTREAM,
     RegistryClient,

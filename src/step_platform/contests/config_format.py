@@ -37,6 +37,10 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
 ALL_PATHS: tuple[str, ...] = tuple(f"{t}.{k}" for t, keys in REQUIRED.items() for k in keys)
 
 SERVICE_ERROR_MESSAGE = "Неправильный формат конфигураций для проекта"
+# A Project-ID with no config of any type a route reads is the caller's mistake (a wrong or
+# unknown project), not a broken project: 404 naming the project, not 500.
+PROJECT_NOT_FOUND = "PROJECT_NOT_FOUND"
+PROJECT_NOT_FOUND_MESSAGE = "Для проекта {project_id} не найдено ни одной конфигурации."
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -103,6 +107,11 @@ def broken_paths(data: Any, paths: Iterable[str]) -> list[str]:
 
 def service_error(errors: list[str]) -> ApiError:
     return ApiError(500, "SERVICE_ERROR", SERVICE_ERROR_MESSAGE, errors=errors)
+
+
+def project_not_found(project_id: str, types: list[str]) -> ApiError:
+    message = PROJECT_NOT_FOUND_MESSAGE.format(project_id=project_id)
+    return ApiError(404, PROJECT_NOT_FOUND, message, project_id=project_id, missing=types)
 
 
 def validate(data: Any, need: Need) -> ConfigSet:

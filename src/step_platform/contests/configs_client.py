@@ -6,8 +6,9 @@ is never shared across users. The path is `/configs/{types}/` with its final sla
 original asked without it and paid a 301 hop on every request), joined to
 `CONFIGS_SERVICE_URL` whether or not that ends with a slash.
 
-How its answers reach our client (decisions.md): 401/403 pass through with its code; 404 (no
-configs at all) is SERVICE_ERROR naming every type the route needs; other 4xx, 5xx and
+How its answers reach our client: 401/403 pass through with its code; 404 (no config of
+any type the route needs: an unknown project) is 404 PROJECT_NOT_FOUND naming the project and
+the types; other 4xx, 5xx and
 transport failures are upstream errors with `detail.upstream = configs`.
 """
 
@@ -26,7 +27,7 @@ from ..core.auth import MESSAGES as AUTH_MESSAGES
 from ..core.errors import ApiError
 from ..core.headers import Context
 from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
-from .config_format import ConfigSet, Need, service_error, validate
+from .config_format import ConfigSet, Need, project_not_found, service_error, validate
 
 log = logging.getLogger("step_platform.contests.configs")
 
@@ -103,7 +104,7 @@ class ConfigsClient:
         if status in (401, 403):
             raise _passed_through(response)
         if status == 404:
-            raise service_error(list(need.types))
+            raise project_not_found(context.project_id, list(need.types))
         if status != 200:
             log.warning("configs answered %s", status)
             raise UpstreamBadResponse(UPSTREAM, f"status {status}")

@@ -1,6 +1,6 @@
 """Raida task objects -> the response items of the step API.
 
-Field names and order are the original's (spec/step.md section 4). Unlike the original, which
+Field names and order are the original's. Unlike the original, which
 crashed on an empty description, a null `custom_fields` or a missing `cf_*` key in contest
 details, these mappings are total: a value Raida did not send is null.
 """

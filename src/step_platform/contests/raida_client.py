@@ -5,8 +5,9 @@ The original fetched a token per worker, reused it for a fixed hour whatever Rai
 expiry Raida announces (less a small skew), fetched by one request at a time however many are
 waiting (single flight), and fetched again once when Raida rejects it with 401. Every call has a
 total deadline on top of httpx's connect/read timeouts (an in-process transport has no socket
-timeouts at all). Failures map as decisions.md says: connection 503, timeout 504, 5xx / a body
-that breaks the contract / a rejected service account 502 — each with `detail.upstream = raida`.
+timeouts at all). Failures map by one table for every client: connection 503, timeout 504,
+5xx / a body that breaks the contract / a rejected service account 502 — each with
+`detail.upstream = raida`.
 """
 
 from __future__ import annotations

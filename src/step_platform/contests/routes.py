@@ -1,4 +1,4 @@
-"""The ten routes of the step API (spec/step.md section 4), one handler each.
+"""The ten routes of the step API, one handler each.
 
 Every handler runs the same pipeline: the caller's token, the context headers and the body
 are validated first (no upstream call for a bad request), then the route's config values are
