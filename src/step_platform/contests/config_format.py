@@ -9,11 +9,11 @@ SERVICE_ERROR plus the list of paths that are missing or wrong.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import ids
 from ..core.errors import ApiError
 
 # type -> the keys it must hold (seed section 8), each a UUID string
@@ -42,12 +42,10 @@ SERVICE_ERROR_MESSAGE = "Неправильный формат конфигур�
 PROJECT_NOT_FOUND = "PROJECT_NOT_FOUND"
 PROJECT_NOT_FOUND_MESSAGE = "Для проекта {project_id} не найдено ни одной конфигурации."
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
 
 def is_uuid(value: Any) -> bool:
     """A UUID in the hyphenated 36-character form Raida uses (any case)."""
-    return isinstance(value, str) and _UUID.match(value) is not None
+    return isinstance(value, str) and ids.is_uuid(value, hyphenated=True)
 
 
 @dataclass(frozen=True)

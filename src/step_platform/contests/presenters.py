@@ -7,11 +7,11 @@ details, these mappings are total: a value Raida did not send is null.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
+from ..core.ids import canonical_uuid
 from .dates import format_a, format_b
 
 TASK_COMPLETED = {"code": "TASK_COMPLETED", "message": "Решение отправлено"}
@@ -39,10 +39,7 @@ def process_id(task: dict[str, Any]) -> str | None:
 
 def same_id(value: str) -> str:
     """A Raida id in the form configs and RQL use (lowercase); non-UUIDs unchanged."""
-    try:
-        return str(uuid.UUID(value)) if len(value) == 36 else value
-    except ValueError:
-        return value
+    return canonical_uuid(value, hyphenated=True) or value
 
 
 def _text(value: Any) -> Any:
