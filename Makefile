@@ -19,6 +19,7 @@ system-deps:
 lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
+	$(BIN)/lint-imports --no-cache
 
 # A Docker engine for the container half of the integration tests (and `make images`):
 # scripts/ensure-docker starts one when none answers and stops it when the run ends; one
@@ -38,7 +39,7 @@ test: install system-deps
 	  ./scripts/ensure-docker stop; exit $$status
 
 demo: install system-deps
-	$(BIN)/step-platform demo
+	$(BIN)/step-platform demo $(ARGS)
 
 bench: install
 	$(BIN)/python bench/registry_bench.py
