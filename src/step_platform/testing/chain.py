@@ -23,8 +23,8 @@ from testcontainers.core.network import Network
 from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.nginx import Site
 from step_platform.devstack.ports import PortMap
-from step_platform.devstack.seed import seed_config_set
 from step_platform.devstack.stack import MIB, Addresses, Stack, StackConfig
+from step_platform.seed import seed_config_set
 
 from .containers import (
     ChainContainer,
