@@ -100,5 +100,8 @@ class RaidaAdmin:
         with _client(self.base_url) as client:
             response = client.get("/__admin/journal")
             response.raise_for_status()
-            body = response.json()
-            return list(body["data"] if isinstance(body, dict) else body)
+            return list(response.json()["entries"])
+
+    def clear_journal(self) -> None:
+        with _client(self.base_url) as client:
+            client.delete("/__admin/journal").raise_for_status()

@@ -28,7 +28,7 @@ from .configs_loader import load_config_set
 from .ports import LISTEN_HOST, PortMap, check_free
 from .postgres import PostgresServer, start_postgres
 from .processes import ManagedProcess, StartError, serve_argv, wait_http
-from .simulators import public_key_pem, user_token
+from .simulators import RaidaAdmin, public_key_pem, user_token
 
 MIB = 1024 * 1024
 
@@ -134,6 +134,10 @@ class Addresses:
 
     def token(self, user_id: str, *, roles: tuple[str, ...] = (), ttl: int = 3600) -> str:
         return user_token(self.url("user-center-mock"), user_id, roles=roles, ttl=ttl)
+
+    def raida(self) -> RaidaAdmin:
+        """The chain's raida-mock: seed it, inject faults, read its journal."""
+        return RaidaAdmin(self.url("raida-mock"), self.config.raida_user, self.config.raida_password)
 
 
 class Stack(Addresses):
