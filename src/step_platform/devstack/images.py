@@ -233,6 +233,8 @@ def ensure_images(env: Mapping[str, str] | None = None, log=print) -> dict[str, 
     write_compose_env(bases)
     for image in IMAGES:
         build(image, bases[image.base_env], log=log)
+    # the images these builds replaced (untagged now): ours only, by their label
+    docker("image", "prune", "-f", "--filter", "label=org.step-platform.image", check=False)
     return bases
 
 
