@@ -137,7 +137,9 @@ class Addresses:
 
     def raida(self) -> RaidaAdmin:
         """The chain's raida-mock: seed it, inject faults, read its journal."""
-        return RaidaAdmin(self.url("raida-mock"), self.config.raida_user, self.config.raida_password)
+        return RaidaAdmin(
+            self.url("raida-mock"), self.config.raida_user, self.config.raida_password
+        )
 
 
 class Stack(Addresses):
