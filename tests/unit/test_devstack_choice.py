@@ -220,3 +220,14 @@ def test_every_taken_port_is_named_in_one_line() -> None:
     assert "\n" not in message
     assert message.startswith(f"ports {a} (nginx), {b} (registry) on 127.0.0.1 already in use")
     assert "--port N" in message and re.search(r"STEP_DEMO_PORTS=registry=\d+\.$", message)
+
+
+def test_a_provider_can_be_left_out_of_the_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(env: object) -> None:
+        raise AssertionError("an excluded provider was tried")
+
+    monkeypatch.setattr(
+        postgres, "PROVIDERS", [("testcontainers", never), ("pgserver", lambda env: None)]
+    )
+    with pytest.raises(postgres.ProviderError, match=r"^no Postgres provider worked: pgserver"):
+        postgres.start_postgres({}, exclude=frozenset({"testcontainers"}))

@@ -288,11 +288,16 @@ PROVIDERS: list[tuple[str, Callable[[Mapping[str, str]], PostgresServer | None]]
 ]
 
 
-def start_postgres(env: Mapping[str, str] | None = None) -> PostgresServer:
-    """Walk the chain; log which provider was chosen and why the others were not."""
+def start_postgres(
+    env: Mapping[str, str] | None = None, *, exclude: frozenset[str] = frozenset()
+) -> PostgresServer:
+    """Walk the chain (less the providers named in `exclude`); log which provider was chosen
+    and why the others were not."""
     env = os.environ if env is None else env
     reasons: list[str] = []
     for name, provider in PROVIDERS:
+        if name in exclude:
+            continue
         try:
             server = provider(env)
         except Exception as exc:  # a failing provider hands over to the next one

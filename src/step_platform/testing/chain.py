@@ -15,14 +15,16 @@ import contextlib
 import secrets
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 from testcontainers.core.network import Network
 
 from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.nginx import Site
-from step_platform.devstack.ports import PortMap
+from step_platform.devstack.ports import PortMap, free_ports
 from step_platform.devstack.stack import MIB, Addresses, Stack, StackConfig
 from step_platform.seed import seed_config_set
 
@@ -104,6 +106,13 @@ class ChainContainers(Addresses):
         return env
 
     def _make(self, name: str) -> ChainContainer:
+        if name == "postgres":
+            return PostgresChainContainer(
+                self.images["postgres"], network=self.network, host_port=None,
+                ready_timeout=self.config.ready_timeout,
+            )  # fmt: skip
+        if name == "nginx":
+            return self._nginx()
         p, image = self.config.ports, self.images["service"]
         common: dict[str, Any] = {
             "network": self.network,
@@ -142,30 +151,49 @@ class ChainContainers(Addresses):
             require_images(tuple(self.images.values()))
             with daemon_calls("creating the chain's network"):
                 self.network = Network().create()
-            self._run(PostgresChainContainer(
-                self.images["postgres"], network=self.network, host_port=None,
-                ready_timeout=c.ready_timeout,
-            ))  # fmt: skip
+            self._run("postgres")
             for name in ("registry", "user-center-mock", "raida-mock"):
                 if c.runs(name):
-                    self._run(self._make(name))
+                    self._run(name)
             for name in ("configs", *self.step_names()):
                 if c.runs(name.split("-")[0]):
-                    self._run(self._make(name))
+                    self._run(name)
             if c.runs("registry"):
                 config_set = c.config_set if c.config_set is not None else seed_config_set()
                 load_config_set(
                     config_set, project_id=c.project_id, registry_url=self.url("registry")
                 )
-            self._run(self._nginx())
+            self._run("nginx")
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _run(self, container: ChainContainer) -> None:
-        self.containers[container.name_in_chain] = container
-        container.start()
+    def _run(self, name: str, tries: int = 3) -> None:
+        """Start one container; a host port taken meanwhile (ports are chosen free, then
+        bound by the daemon) gets a new free port and another try."""
+        for attempt in range(tries):
+            container = self._make(name)
+            self.containers[name] = container
+            try:
+                container.start()
+                return
+            except docker.errors.APIError as exc:
+                if "address already in use" not in str(exc) or attempt == tries - 1:
+                    raise
+                container.stop()
+                self._move_port(name)
+
+    def _move_port(self, name: str) -> None:
+        p = self.config.ports
+        (port,) = free_ports(1)
+        if name.startswith("step-"):
+            index = int(name.split("-")[1]) - 1
+            changed = replace(p, step=(*p.step[:index], port, *p.step[index + 1 :]))
+        else:
+            field = {"user-center-mock": "user_center", "raida-mock": "raida"}.get(name, name)
+            changed = replace(p, **{field: port})
+        self.config = replace(self.config, ports=changed)
 
     def _nginx(self) -> NginxContainer:
         c = self.config

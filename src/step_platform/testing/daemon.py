@@ -62,14 +62,14 @@ def daemon_calls(what: str) -> Iterator[None]:
 
     try:
         yield
+    except docker.errors.APIError:
+        raise  # the daemon answered (with an error): not gone
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError) as exc:
         raise DockerGone(
             f"the Docker daemon at {docker_host()} stopped answering while {what}: "
             f"{type(exc).__name__}"
         ) from exc
     except docker.errors.DockerException as exc:
-        if isinstance(exc, docker.errors.APIError):
-            raise
         raise DockerGone(
             f"the Docker daemon at {docker_host()} stopped answering while {what}: {exc}"
         ) from exc
