@@ -59,10 +59,13 @@ class ConsumerEndpoints:
         self.configs = configs
 
     def routes(self) -> list[Route]:
+        # every method reaches the handler, which answers 405 itself: a method missing here
+        # would fall through to `/configs/{types}` and be taken for a config type
+        every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         return [
-            Route("/configs/_consumers", self.collection),
-            Route("/configs/_consumers/{name}", self.one),
-            Route("/configs/_validate", self.validate),
+            Route("/configs/_consumers", self.collection, methods=every),
+            Route("/configs/_consumers/{name}", self.one, methods=every),
+            Route("/configs/_validate", self.validate, methods=every),
         ]
 
     def consumer_json(self, row: Row) -> dict[str, Any]:

@@ -8,7 +8,7 @@ schemas consumers registered. So a broken config is named the same way everywher
 * `<type>.<key>[.<key>...]` for a value inside it (array items by index), and, for a missing
   required property, the path the property would have.
 
-Paths come in the order of the schema's `properties` (the declaration order), each once.
+Paths come in declaration order (the schema's `required`, then `properties`), each once.
 Registered schemas must be self-contained (every `$ref` a local `#...` pointer that
 resolves), so validation never reaches the network and never fails on a missing reference.
 """
@@ -95,9 +95,18 @@ def compile_schema(schema: Any) -> Validator:
 
 
 def _order(validator: Validator) -> dict[str, int]:
+    """Declaration order of the top-level properties: `required` first (an array keeps its
+    order when the schema is stored as JSONB; object keys do not), then `properties`."""
     schema = validator.schema
-    properties = schema.get("properties") if isinstance(schema, Mapping) else None
-    return {name: i for i, name in enumerate(properties or ())}
+    if not isinstance(schema, Mapping):
+        return {}
+    required = schema.get("required")
+    properties = schema.get("properties")
+    names = [
+        *(required if isinstance(required, list) else ()),
+        *(properties if isinstance(properties, Mapping) else ()),
+    ]
+    return {name: i for i, name in enumerate(dict.fromkeys(n for n in names if isinstance(n, str)))}
 
 
 def _error_paths(error: ValidationError) -> list[tuple[Any, ...]]:

@@ -25,6 +25,7 @@ Needs the `testing` extra (`pip install 'step-platform[testing]'`), which brings
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -172,10 +173,11 @@ def broken_config_sets(
 ) -> BrokenConfigSet:
     """A valid set (from `base`, default `config_sets()`) broken in 1..`max_types` types.
 
-    A broken type is dropped, made a non-object, emptied or nested one level down, or some of
-    its keys are dropped, made non-UUID strings, made non-strings or nested (`{"value": id}`).
+    The drawn base is copied, never changed. A broken type is dropped, made a non-object,
+    emptied or nested one level down, or some of its keys are dropped, made non-UUID strings,
+    made non-strings or nested (`{"value": id}`).
     """
-    data = draw(base if base is not None else config_sets())
+    data = copy.deepcopy(draw(base if base is not None else config_sets()))
     types = draw(
         st.lists(st.sampled_from(CONFIG_TYPES), min_size=1, max_size=max_types, unique=True)
     )
