@@ -259,7 +259,7 @@ def raida_seeds(
     ids of `config` (default: a draw of `config_sets()`), with up to `max_contests` contests in
     any status and applications of `users` (default: three fixed-per-draw random users) in any
     status. Dates are raida-mock's relative markers (`$now-3d`), so the world never goes stale.
-    Load it with raida-mock's admin API (`PUT /__admin/seed`) or `--seed FILE`.
+    Load it with raida-mock's admin API (`POST /__admin/seed`) or `--seed FILE`.
     """
     config = config if config is not None else draw(config_sets(extras=False))
 
