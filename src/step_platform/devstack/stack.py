@@ -37,6 +37,10 @@ MIB = 1024 * 1024
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
+# Step's own User Center identity: its CONFIGS_SERVICE_TOKEN registers it as a config consumer.
+STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
+CONFIGS_WRITE_ROLE = "configs:write"
+STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Stack(Addresses):
         self._database: str | None = None
         self._nginx_prefix: str | None = None
         self._secret = secrets.token_hex(24)
+        self.step_service_token: str | None = None
 
     @property
     def postgres(self) -> PostgresServer | None:
@@ -224,6 +229,8 @@ class Stack(Addresses):
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
                 }
             )
+            if self.step_service_token:
+                env["CONFIGS_SERVICE_TOKEN"] = self.step_service_token
         elif base == "raida-mock":
             env.update({"USER_RAIDA": c.raida_user, "PASSWD_RAIDA": c.raida_password})
             if c.persist_raida:
@@ -280,6 +287,9 @@ class Stack(Addresses):
                     self._spawn(name)
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
+                self.step_service_token = self.token(
+                    STEP_SERVICE_USER_ID, roles=(CONFIGS_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
+                )
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
             second = [n for n in ("configs", *self.step_names()) if c.runs(n.split("-")[0])]
             with self.progress.step("configs, step") as note:
