@@ -10,8 +10,8 @@ import pytest
 
 from step_platform.contests.config_format import type_schemas
 from step_platform.devstack.configs_loader import load_config_set
-from step_platform.devstack.seed import seed_config_set
 from step_platform.devstack.stack import CONFIGS_WRITE_ROLE, Stack
+from step_platform.seed import seed_config_set
 
 from .conftest import Edge
 

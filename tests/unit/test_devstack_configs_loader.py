@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from step_platform.devstack.configs_loader import LoadError, parse_config_set
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 # The block of section 8 of the deployment guide, verbatim (no outer braces).
 SECTION_8 = Path(__file__).parents[2] / "deploy" / "configs" / "seed-section-8.txt"

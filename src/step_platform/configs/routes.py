@@ -28,17 +28,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.auth import Principal, TokenVerifier, forbidden
+from ..core.cache import TtlCache
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
+from ..core.locks import KeyedLock
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse
-from ..devstack.seed import config_object_code
-from .cache import ConfigCache
 from .consumers import Consumer, ConsumerBook, split, with_consumers
 from .contracts import Override, after_delete, enforce, requested_override, violations
-from .locks import KeyedLock
 from .merge_patch import merge_patch
+from .object_code import config_object_code
 from .registry_client import (
     UPSTREAM,
     RegistryClient,
@@ -95,6 +95,14 @@ def replacement(row: Row, data: Any, user_id: str) -> Row:
     return {"id": row_id(row), **{k: row.get(k) for k in keep}, "user_id": user_id, "data": data}
 
 
+# (Project-ID, Account-ID, types or None for all): a write invalidates its project's group
+CacheKey = tuple[str, str | None, tuple[str, ...] | None]
+
+
+def project_of(key: CacheKey) -> str:
+    return key[0]
+
+
 @dataclass(frozen=True)
 class Target:
     """What a write of one config reads first: the row at the headers' level, the consumers
@@ -110,7 +118,7 @@ class ConfigsEndpoints:
         self,
         *,
         verifier: TokenVerifier,
-        cache: ConfigCache[ConfigSet],
+        cache: TtlCache[CacheKey, ConfigSet],
         write_role: str,
         override_role: str = "",
         book: ConsumerBook | None = None,
@@ -202,7 +210,7 @@ class ConfigsEndpoints:
         self.authenticate(request)
         context = context_headers(request)
         types = None if raw_types is None else parse_types(raw_types)
-        key = (context.project_id, context.account_id, types)
+        key: CacheKey = (context.project_id, context.account_id, types)
         result = self.cache.get(key)
         if result is None:
             generation = self.cache.generation(context.project_id)

@@ -15,13 +15,13 @@ it reads with those same schemas, so the published contract and step's behaviour
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema.protocols import Validator
 
+from ..core import ids
 from ..core.errors import ApiError
 from ..core.json_schema import DIALECT, MISSING, compile_schema, error_paths
 
@@ -54,16 +54,19 @@ DESCRIPTIONS: Mapping[str, str] = {
 ALL_PATHS: tuple[str, ...] = tuple(f"{t}.{k}" for t, keys in REQUIRED.items() for k in keys)
 
 SERVICE_ERROR_MESSAGE = "Неправильный формат конфигураций для проекта"
+# A Project-ID with no config of any type a route reads is the caller's mistake (a wrong or
+# unknown project), not a broken project: 404 naming the project, not 500.
+PROJECT_NOT_FOUND = "PROJECT_NOT_FOUND"
+PROJECT_NOT_FOUND_MESSAGE = "Для проекта {project_id} не найдено ни одной конфигурации."
 
 # ECMA-262 and Python read this pattern alike; the length bounds keep Python's `$` (which also
 # matches before a final newline) from admitting "<uuid>\n".
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-_UUID = re.compile(UUID_PATTERN.replace("$", r"\Z"))
 
 
 def is_uuid(value: Any) -> bool:
     """A UUID in the hyphenated 36-character form Raida uses (any case)."""
-    return isinstance(value, str) and _UUID.match(value) is not None
+    return isinstance(value, str) and ids.is_uuid(value, hyphenated=True)
 
 
 def raida_id_schema() -> dict[str, Any]:
@@ -164,6 +167,11 @@ def broken_paths(data: Any, paths: Iterable[str]) -> list[str]:
 
 def service_error(errors: list[str]) -> ApiError:
     return ApiError(500, "SERVICE_ERROR", SERVICE_ERROR_MESSAGE, errors=errors)
+
+
+def project_not_found(project_id: str, types: list[str]) -> ApiError:
+    message = PROJECT_NOT_FOUND_MESSAGE.format(project_id=project_id)
+    return ApiError(404, PROJECT_NOT_FOUND, message, project_id=project_id, missing=types)
 
 
 def validate(data: Any, need: Need) -> ConfigSet:

@@ -1,7 +1,7 @@
 """The OpenAPI 3.0.3 document of the step service, written as data.
 
-Unlike the original's generated document (which described several shapes wrongly, spec/step.md
-4.11), this one describes the responses actually sent.
+Unlike the original's generated document (which described several shapes wrongly), this
+one describes the responses actually sent.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.docs import CONTEXT_HEADERS, document, error_response, json_response
+from .config_format import PROJECT_NOT_FOUND, PROJECT_NOT_FOUND_MESSAGE
 
 TITLE = "API Contests"
 VERSION = "0.0.1"
@@ -149,6 +150,9 @@ SCHEMAS: dict[str, Any] = {
 COMMON_ERRORS = {
     "400": error_response("INVALID_HEADER / BAD_REQUEST"),
     "401": error_response("TOKEN_MISSING / TOKEN_INCORRECT / TOKEN_EXPIRED"),
+    "404": error_response(
+        f"{PROJECT_NOT_FOUND}: {PROJECT_NOT_FOUND_MESSAGE.format(project_id='<id>')}"
+    ),
     "500": error_response("SERVICE_ERROR: the project's config set is unusable (detail.errors)"),
     "502": error_response("UPSTREAM_ERROR (raida or configs)"),
     "503": error_response("UPSTREAM_UNAVAILABLE"),
@@ -177,6 +181,8 @@ def _op(
     responses: dict[str, Any] = {status: json_response(*ok)}
     responses.update(COMMON_ERRORS)
     for code, text in (errors or {}).items():
+        if code in COMMON_ERRORS:  # e.g. 404: the route's own reason beside the common one
+            text = f"{text} / {COMMON_ERRORS[code]['description']}"
         responses[code] = error_response(text)
     op: dict[str, Any] = {
         "tags": [TAG],

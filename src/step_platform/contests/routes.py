@@ -1,4 +1,4 @@
-"""The ten routes of the step API (spec/step.md section 4), one handler each.
+"""The ten routes of the step API, one handler each.
 
 Every handler runs the same pipeline: the caller's token, the context headers and the body
 are validated first (no upstream call for a bad request), then the route's config values are
@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ from starlette.routing import Route
 from ..core.auth import Principal, TokenVerifier
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
+from ..core.locks import KeyedLock
 from ..core.responses import JSON
 from . import config_format as need
 from . import forms, rql
@@ -136,30 +136,6 @@ async def gather(*aws: Awaitable[Any]) -> list[Any]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class LockMap:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Any, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: Any) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 def _created(task: dict[str, Any]) -> datetime:
     value = task.get("created_at")
     if isinstance(value, str):
@@ -207,8 +183,8 @@ class StepApi:
         self.claim_lease = claim_lease
         self.configs: ConfigsClient | None = None
         self.raida: RaidaClient | None = None
-        self.join_locks = LockMap()
-        self.task_locks = LockMap()
+        self.join_locks = KeyedLock()
+        self.task_locks = KeyedLock()
 
     # collaborators ------------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
+from ..configs.object_code import config_object_code
 from ..core.ids import canonical_uuid
-from .seed import config_object_code
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from step_platform.contests.config_format import type_schemas
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 from .conftest import WRITE_ROLE, WRITER, A, P
 
