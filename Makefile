@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/registry_bench.py
 	$(BIN)/python bench/configs_bench.py
 	$(BIN)/python bench/step_bench.py
+	$(BIN)/python bench/config_format_bench.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis

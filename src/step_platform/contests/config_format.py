@@ -15,6 +15,7 @@ it reads with those same schemas, so the published contract and step's behaviour
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,23 @@ def _validator(type_name: str) -> Validator:
     return compile_schema(type_schema(type_name))
 
 
+@functools.lru_cache(maxsize=1024)
+def _type_errors(type_name: str, canonical: str) -> tuple[str, ...]:
+    """The broken paths of one type's value, given as canonical JSON text.
+
+    Memoised: a project's configs change rarely and every request validates them, and a
+    jsonschema run costs about ten times the JSON text that keys this cache.
+    """
+    return tuple(error_paths(_validator(type_name), type_name, json.loads(canonical)))
+
+
+def type_errors(type_name: str, value: Any) -> tuple[str, ...]:
+    """The dotted paths where `value` (or MISSING) breaks the schema of `type_name`."""
+    if value is MISSING:
+        return (type_name,)
+    return _type_errors(type_name, json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
 @dataclass(frozen=True)
 class Need:
     """The config paths one route reads; `types` is what it asks the configs service for."""
@@ -153,7 +171,7 @@ def broken_paths(data: Any, paths: Iterable[str]) -> list[str]:
     found: set[str] = set()
     for type_name in dict.fromkeys(p.split(".", 1)[0] for p in asked):
         value = data.get(type_name, MISSING) if isinstance(data, Mapping) else MISSING
-        found.update(error_paths(_validator(type_name), type_name, value))
+        found.update(type_errors(type_name, value))
     errors: list[str] = []
     for path in asked:
         type_name = path.split(".", 1)[0]
