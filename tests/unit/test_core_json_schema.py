@@ -65,3 +65,21 @@ def test_local_references_are_allowed() -> None:
 def test_the_schema_command_prints_steps_registration(capsys: pytest.CaptureFixture) -> None:
     assert main(["schema", "config-format"]) == 0
     assert json.loads(capsys.readouterr().out) == {"schemas": type_schemas()}
+
+
+def test_a_schema_nested_too_deeply_is_a_schema_problem() -> None:
+    schema: dict = {}
+    inner = schema
+    for _ in range(100):
+        inner["properties"] = {"a": {}}
+        inner = inner["properties"]["a"]
+    with pytest.raises(SchemaProblem, match="nested at most"):
+        compile_schema(schema)
+
+
+def test_a_recursive_schema_on_data_too_deep_to_check_names_the_type() -> None:
+    node = {"type": "object", "properties": {"a": {"$ref": "#/$defs/node"}}}
+    validator = compile_schema({"$defs": {"node": node}, "$ref": "#/$defs/node"})
+    deep = json.loads('{"a":' * 900 + "{}" + "}" * 900)
+    assert error_paths(validator, "t", deep) == ["t"]
+    assert error_paths(validator, "t", {"a": {"a": 1}}) == ["t.a.a"]

@@ -28,6 +28,9 @@ from referencing.jsonschema import DRAFT202012
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REFERENCE_KEYWORDS = ("$ref", "$dynamicRef")
+# Deeper schemas are refused before jsonschema walks them (it recurses, and would hit Python's
+# recursion limit); real schemas are a few levels deep.
+MAX_DEPTH = 64
 
 
 class MissingType:
@@ -53,6 +56,21 @@ def _pointer(parts: Any) -> str:
     return "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in parts)
 
 
+def _depth(node: Any) -> int:
+    """Nesting depth of a JSON document, without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        if isinstance(current, Mapping):
+            stack.extend((v, depth + 1) for v in current.values())
+        elif isinstance(current, list):
+            stack.extend((v, depth + 1) for v in current)
+    return deepest
+
+
 def _references(node: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any, tuple]]:
     if isinstance(node, Mapping):
         for key, value in node.items():
@@ -73,6 +91,8 @@ def compile_schema(schema: Any) -> Validator:
     """
     if not isinstance(schema, Mapping | bool):
         raise SchemaProblem("a schema must be a JSON object or a boolean")
+    if _depth(schema) > MAX_DEPTH:
+        raise SchemaProblem(f"a schema may be nested at most {MAX_DEPTH} levels deep")
     cls = validator_for(schema, default=Draft202012Validator)
     try:
         cls.check_schema(schema)
@@ -126,7 +146,9 @@ def error_paths(validator: Validator, name: str, value: Any) -> list[str]:
         return [name]
     try:
         found = [p for error in validator.iter_errors(value) for p in _error_paths(error)]
-    except Unresolvable:  # only a schema stored around compile_schema gets here
+    except (Unresolvable, RecursionError):
+        # a schema stored around compile_schema, or a recursive schema on very deep data:
+        # the value cannot be shown to conform, so it does not
         return [name]
     order = _order(validator)
     unique = list(dict.fromkeys(found))
