@@ -33,6 +33,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from raida_mock.fixtures import CONTEST_STATUS_NAMES, TASK_STATUS_NAMES, seed_node
+
 from ..contests.config_format import ALL_PATHS, REQUIRED
 
 __all__ = [
@@ -221,23 +223,6 @@ def broken_config_sets(
 
 # --- Raida worlds ----------------------------------------------------------------------------
 
-CONTEST_STATUS_NAMES: Mapping[str, str] = {
-    "new": "Новый",
-    "acceptance_works": "Прием работ",
-    "acceptance_works_done": "Прием работ окончен",
-    "voting": "Голосование",
-    "sum_results": "Подведение итогов",
-    "done": "Завершен",
-    "no_winner": "Победитель не выбран",
-    "rejection": "Отказ",
-}
-TASK_STATUS_NAMES: Mapping[str, str] = {
-    "new": "Новая",
-    "approved": "Одобрена",
-    "completed": "Задание выполнено",
-    "rejection": "Отказ",
-}
-
 _title = st.text(string.ascii_letters + string.digits + " АБВГДЕЖЗабвгдежз", max_size=30)
 _relative_day = st.builds(
     lambda base, sign, days: f"${base}{sign}{days}d",
@@ -262,9 +247,11 @@ def raida_seeds(
     Load it with raida-mock's admin API (`POST /__admin/seed`) or `--seed FILE`.
     """
     config = config if config is not None else draw(config_sets(extras=False))
+    # Raida ids as step sends them (lowercase), for the types step reads
+    canonical = {t: {k: str(v).lower() for k, v in config[t].items()} for t in REQUIRED}
 
     def raida_id(type_name: str, key: str) -> str:
-        return str(config[type_name][key]).lower()
+        return canonical[type_name][key]
 
     people = (
         users
@@ -319,27 +306,7 @@ def raida_seeds(
                     "attachments": [],
                 }
             )
-    node = {
-        "id": raida_id("node_id", "value"),
-        "name": draw(_title) or "Node",
-        "processes": [
-            {
-                "id": contest_process,
-                "name": "Конкурсы",
-                "statuses": [
-                    {"id": raida_id("contest_status_id", key), "name": name}
-                    for key, name in CONTEST_STATUS_NAMES.items()
-                ],
-            },
-            {
-                "id": task_process,
-                "name": "Заявки на участие",
-                "statuses": [
-                    {"id": raida_id("task_status_id", key), "name": name}
-                    for key, name in TASK_STATUS_NAMES.items()
-                ],
-            },
-        ],
-        "tasks": tasks,
-    }
+    node = seed_node(canonical)
+    node["name"] = draw(_title) or node["name"]
+    node["tasks"] = tasks
     return {"nodes": [node]}
