@@ -9,10 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.docs import CONTEXT_HEADERS, document, error_response, json_response
+from ..core.versions import STEP_API as VERSION
 from .config_format import PROJECT_NOT_FOUND, PROJECT_NOT_FOUND_MESSAGE
+from .messages import (
+    APPLICATION_EXISTS,
+    APPLICATION_NOT_FOUND,
+    CONTEST_NOT_FOUND,
+    TASK_COMPLETED,
+    TASK_DOES_NOT_EXIST,
+    described,
+)
 
 TITLE = "API Contests"
-VERSION = "0.0.1"
 TAG = "Contests"
 SCHEMA_TAG = "Config format"
 
@@ -221,7 +229,7 @@ def openapi_document() -> dict[str, Any]:
                 "One contest and the caller's application",
                 ("OK", _envelope(_ref("ContestDetails"), count=False)),
                 params=[contest_id],
-                errors={"404": "NOT_FOUND: Конкурс не найден."},
+                errors={"404": described(CONTEST_NOT_FOUND)},
             )
         },
         "/contests/{contest_id}/task/": {
@@ -278,8 +286,8 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 errors={
-                    "404": "NOT_FOUND: Конкурс не найден.",
-                    "409": "ENTITY_EXISTS: Задача для участия в конкурсе уже существует.",
+                    "404": described(CONTEST_NOT_FOUND),
+                    "409": described(APPLICATION_EXISTS),
                 },
             )
         },
@@ -289,8 +297,8 @@ def openapi_document() -> dict[str, Any]:
                 ("OK", _envelope(None, count=False)),
                 params=[_path_uuid("task_id")],
                 errors={
-                    "404": "NOT_FOUND: Заявка на участие не найдена.",
-                    "400": "INVALID_HEADER / TASK_COMPLETED: Решение уже отправлено",
+                    "404": described(APPLICATION_NOT_FOUND),
+                    "400": f"INVALID_HEADER / {described(TASK_COMPLETED)}",
                 },
             )
         },
@@ -318,7 +326,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 errors={
                     "400": "INVALID_HEADER / BAD_REQUEST (detail.fields) / TASK_COMPLETED",
-                    "404": "TASK_DOES_NOT_EXIST: Заявка не найдена",
+                    "404": described(TASK_DOES_NOT_EXIST),
                     "413": "PAYLOAD_TOO_LARGE: the file is over STEP_MAX_UPLOAD_BYTES",
                     "415": "UNSUPPORTED_MEDIA_TYPE",
                 },

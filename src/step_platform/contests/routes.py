@@ -27,8 +27,9 @@ from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.locks import KeyedLock
 from ..core.responses import JSON
+from ..core.versions import STEP_API as API_VERSION
 from . import config_format as need
-from . import forms, rql
+from . import forms, messages, rql
 from .config_format import ConfigSet, Need
 from .configs_client import ConfigsClient
 from .presenters import (
@@ -49,7 +50,6 @@ from .submission import MIN_CLAIM_LEASE, ClaimLost, Submission
 
 log = logging.getLogger("step_platform.contests")
 
-API_VERSION = "0.0.1"
 ATTACHMENT_FETCH_LIMIT = 8
 
 MSG_ACTIVE = "Получение списка всех конкурсов со статусом Прием работ. Активные конкурсы."
@@ -101,20 +101,15 @@ def ok(message: str) -> Response:
 
 
 def contest_not_found() -> ApiError:
-    return ApiError(404, "NOT_FOUND", "Конкурс не найден.")
+    return ApiError(404, *messages.CONTEST_NOT_FOUND)
 
 
 def entity_exists() -> ApiError:
-    return ApiError(
-        409,
-        "ENTITY_EXISTS",
-        "Задача для участия в конкурсе уже существует.",
-        body={"info": {"api_version": API_VERSION}},
-    )
+    return ApiError(409, *messages.APPLICATION_EXISTS, body={"info": {"api_version": API_VERSION}})
 
 
 def task_completed() -> ApiError:
-    return ApiError(400, "TASK_COMPLETED", "Решение уже отправлено")
+    return ApiError(400, *messages.TASK_COMPLETED)
 
 
 def bad_status_filter() -> ApiError:
@@ -448,7 +443,7 @@ class StepApi:
             if state == cfg["task_status_id.completed"]:
                 raise task_completed()
             if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
-                raise ApiError(404, "NOT_FOUND", "Заявка на участие не найдена.")
+                raise ApiError(404, *messages.APPLICATION_NOT_FOUND)
             await self._raida.patch_task(
                 node, task_id, {"status_id": cfg["task_status_id.rejection"]}
             )
@@ -473,7 +468,7 @@ class StepApi:
                     cfg["task_status_id.new"],
                     cfg["task_status_id.approved"],
                 ):
-                    raise ApiError(404, "TASK_DOES_NOT_EXIST", "Заявка не найдена")
+                    raise ApiError(404, *messages.TASK_DOES_NOT_EXIST)
                 sending = Submission(
                     self._raida,
                     node,
