@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -424,3 +426,33 @@ async def test_validate_refuses_a_malformed_body(configs_client, reader, registr
     response = await configs_client.post("/configs/_validate", json=body, headers=reader)
     assert response.status_code == 400, response.text
     assert registry_calls == []
+
+
+async def test_instances_registering_at_once_leave_one_registration(
+    start_configs, registry_app, writer, registry_client
+):
+    body = {"schemas": STEP_SCHEMAS}
+    async with contextlib.AsyncExitStack() as stack:
+        instances = [
+            await stack.enter_async_context(start_configs(registry=registry_app)) for _ in range(3)
+        ]
+        responses = await asyncio.gather(
+            *(c.put("/configs/_consumers/step/", json=body, headers=writer) for c in instances)
+        )
+    assert sorted(r.status_code for r in responses) == [200, 200, 201]
+    rows = (await registry_client.get("/api/configs/", params={"object_type": "_consumer"})).json()
+    assert len(rows) == 1
+    assert rows[0]["data"] == {"name": "step", "schemas": STEP_SCHEMAS}
+
+
+async def test_a_registration_on_one_instance_guards_writes_on_another(
+    start_configs, registry_app, writer, seed_set
+):
+    async with start_configs(registry=registry_app) as first:
+        registered = await first.put(
+            "/configs/_consumers/step/", json={"schemas": STEP_SCHEMAS}, headers=writer
+        )
+        assert registered.status_code == 201, registered.text
+    async with start_configs(registry=registry_app) as second:
+        response = await second.delete("/configs/node_id/", headers=writer)
+    assert response.status_code == 422, response.text
