@@ -348,8 +348,12 @@ class Stack(Addresses):
         self._nginx_prefix = prefix
         nginx_conf.prepare_prefix(prefix)
         conf = os.path.join(prefix, "nginx.conf")
-        Path(conf).write_text(nginx_conf.render_main(self.nginx_site(), prefix), encoding="utf-8")
-        argv = [binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "logs", "error.log")]
+        logs = self.config.logs
+        for name in ("nginx-error.log", "nginx-access.log"):  # one run, one log
+            (logs / name).write_bytes(b"")
+        rendered = nginx_conf.render_main(self.nginx_site(), prefix, logs=str(logs))
+        Path(conf).write_text(rendered, encoding="utf-8")
+        argv = [binary, "-p", prefix, "-c", conf, "-e", str(logs / "nginx-error.log")]
         check = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise StartError(f"nginx rejected its configuration: {check.stderr.strip()[-300:]}")
@@ -407,10 +411,6 @@ class Stack(Addresses):
         for name in reversed(list(self.processes)):
             self.processes[name].stop()
         if self._nginx_prefix:
-            logs = os.path.join(self._nginx_prefix, "logs")
-            for log in ("error.log", "access.log"):
-                with contextlib.suppress(OSError):
-                    shutil.copy(os.path.join(logs, log), self.config.logs / f"nginx-{log}")
             shutil.rmtree(self._nginx_prefix, ignore_errors=True)
             self._nginx_prefix = None
         if self._postgres is not None:
