@@ -161,6 +161,22 @@ def test_nginx_logs_are_written_live_into_the_demos_log_directory(demo: Demo) ->
     assert (demo.state / "logs" / "nginx-error.log").exists()
 
 
+def test_the_demo_token_may_write_configs(demo: Demo) -> None:
+    token = re.search(r"token\s+(eyJ[\w.-]+)", demo.find(r"^\s+token\s+eyJ")).group(1)
+    response = httpx.patch(
+        f"http://127.0.0.1:{demo.ports.nginx}/configs/node_id/",
+        headers={
+            "Host": "cfg.step.localhost",
+            "Authorization": f"Bearer {token}",
+            "Project-ID": "e3eb60a2-3bb7-4983-8e2f-47490b979eb9",
+        },
+        json={"data": {}},  # an empty merge patch: allowed, and the demo's set stays as it is
+        trust_env=False,
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_the_summary_names_the_project_and_a_ready_token(demo: Demo) -> None:
     text = "\n".join(demo.lines)
     assert "Project-ID        e3eb60a2-3bb7-4983-8e2f-47490b979eb9" in text

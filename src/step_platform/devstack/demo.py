@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..core.settings import ConfigError
 from .configs_loader import LoadError
 from .journey import Target, report, run_journey
@@ -177,7 +178,13 @@ def run_demo(args: argparse.Namespace) -> int:
     with stop_on_signals():
         try:
             stack.start()
-            token = user_token(stack.url("user-center-mock"), DEMO_USER_ID, ttl=DEMO_TOKEN_TTL)
+            # the demo user may write configs, so Swagger's "Try it out" works on every route
+            token = user_token(
+                stack.url("user-center-mock"),
+                DEMO_USER_ID,
+                roles=(DEFAULT_WRITE_ROLE,),
+                ttl=DEMO_TOKEN_TTL,
+            )
             headers = config.state_dir / "demo.headers"
             write_headers_file(headers, token, config.project_id)
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")

@@ -202,6 +202,7 @@ class Stack(Addresses):
                     "ACCESS_TOKEN_PUBLIC_KEY": self._key(),
                     "JWT_ALGORITHM": "RS256",
                     "ALLOWED_HOSTS": ",".join(hosts),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "step":
@@ -220,6 +221,7 @@ class Stack(Addresses):
                     "LANGUAGE_CODE": "ru",
                     "TIME_ZONE": "Europe/Moscow",
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "raida-mock":
