@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
+from step_platform.configs.app import DEFAULT_WRITE_ROLE
 from step_platform.contests.config_format import type_schemas
 from step_platform.devstack.configs_loader import load_config_set
-from step_platform.devstack.stack import CONFIGS_WRITE_ROLE, Stack
+from step_platform.devstack.stack import Stack
 from step_platform.seed import seed_config_set
 
 from .conftest import Edge
@@ -40,7 +41,7 @@ def test_a_breaking_write_through_nginx_is_422_and_step_keeps_serving(
     registered(edge, token)
     project = str(uuid.uuid4())
     load_config_set(seed_config_set(), project_id=project, registry_url=chain.url("registry"))
-    writer = chain.token(user_id, roles=(CONFIGS_WRITE_ROLE,))
+    writer = chain.token(user_id, roles=(DEFAULT_WRITE_ROLE,))
     with edge.configs(writer, project) as client:
         refused = client.put("/configs/task_status_id/", json={"data": {"new": "x"}})
     assert refused.status_code == 422, refused.text

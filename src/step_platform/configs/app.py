@@ -109,7 +109,13 @@ def create_app(
     routes = [
         *ConsumerEndpoints(endpoints).routes(),  # before `/configs/{types}`, which they match
         *endpoints.routes(),
-        *docs_routes(document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *docs_routes(
+            document,
+            title=TITLE,
+            ui_path="/docs",
+            schema_path="/docs/schema",
+            examples=settings.common.docs_examples(),
+        ),
         *health_routes({"registry": registry_ready}, timeout=settings.common.timeout),
     ]
     app = build_app(

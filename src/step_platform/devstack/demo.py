@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..core.settings import ConfigError
 from .configs_loader import LoadError
 from .journey import Target, report, run_journey
@@ -32,7 +33,7 @@ from .ports import PortInUse, PortMap
 from .postgres import ProviderError
 from .processes import StartError
 from .simulators import RaidaAdmin, user_token
-from .stack import CONFIGS_WRITE_ROLE, Progress, Stack, StackConfig
+from .stack import Progress, Stack, StackConfig
 
 # A user of the raida-mock seed with applications in every status, so "my tasks" and
 # "history" show something from the first request on.
@@ -146,24 +147,23 @@ def wait_for_consumer(stack: Stack, token: str, name: str = "step") -> list[str]
             time.sleep(0.2)
 
 
-def contracts_summary(stack: Stack, types: list[str] | None, writer_file: Path) -> str:
+def contracts_summary(stack: Stack, types: list[str] | None, headers_file: Path) -> str:
     c = stack.config
     if types is None:
         return (
             f"\nstep has not registered as a config consumer yet (see {c.logs}/step-1.log): "
             "config writes are not checked against it."
         )
-    w = str(writer_file.resolve())
+    h = str(headers_file.resolve())
     return "\n".join(
         [
             "",
             f"step is a registered config consumer ({len(types)} types); a config write that "
             "would break it is refused with 422 BREAKS_CONSUMER:",
-            f"  curl -s -X PUT -H 'Host: {c.configs_host}' -H @{w} "
+            f"  curl -s -X PUT -H 'Host: {c.configs_host}' -H @{h} "
             f"-H 'Content-Type: application/json' -d '{BREAKING_WRITE}' "
             f"{stack.edge_url}/configs/node_id/",
-            f"(the write role's headers: {w}; consumers: GET /configs/_consumers/, "
-            "dry run: POST /configs/_validate)",
+            "(consumers: GET /configs/_consumers/, dry run: POST /configs/_validate)",
         ]
     )
 
@@ -217,22 +217,20 @@ def run_demo(args: argparse.Namespace) -> int:
     with stop_on_signals():
         try:
             stack.start()
-            token = user_token(stack.url("user-center-mock"), DEMO_USER_ID, ttl=DEMO_TOKEN_TTL)
+            # the demo user may write configs, so Swagger's "Try it out" works on every route
+            token = user_token(
+                stack.url("user-center-mock"),
+                DEMO_USER_ID,
+                roles=(DEFAULT_WRITE_ROLE,),
+                ttl=DEMO_TOKEN_TTL,
+            )
             headers = config.state_dir / "demo.headers"
             write_headers_file(headers, token, config.project_id)
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")
             wrote_info = True
             print(summary(stack, token, headers), flush=True)
-            writer = config.state_dir / "demo-writer.headers"
-            write_token = user_token(
-                stack.url("user-center-mock"),
-                DEMO_USER_ID,
-                roles=(CONFIGS_WRITE_ROLE,),
-                ttl=DEMO_TOKEN_TTL,
-            )
-            write_headers_file(writer, write_token, config.project_id)
             types = wait_for_consumer(stack, token)
-            print(contracts_summary(stack, types, writer), flush=True)
+            print(contracts_summary(stack, types, headers), flush=True)
             while True:
                 dead = stack.dead()
                 if dead:

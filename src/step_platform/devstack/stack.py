@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
@@ -37,7 +38,6 @@ RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
 # Step's own User Center identity: its CONFIGS_SERVICE_TOKEN registers it as a config consumer.
 STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
-CONFIGS_WRITE_ROLE = "configs:write"
 STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 
@@ -207,6 +207,7 @@ class Stack(Addresses):
                     "ACCESS_TOKEN_PUBLIC_KEY": self._key(),
                     "JWT_ALGORITHM": "RS256",
                     "ALLOWED_HOSTS": ",".join(hosts),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "step":
@@ -225,6 +226,7 @@ class Stack(Addresses):
                     "LANGUAGE_CODE": "ru",
                     "TIME_ZONE": "Europe/Moscow",
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
             if self.step_service_token:
@@ -286,7 +288,7 @@ class Stack(Addresses):
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
                 self.step_service_token = self.token(
-                    STEP_SERVICE_USER_ID, roles=(CONFIGS_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
+                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
                 )
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
             second = [n for n in ("configs", *self.step_names()) if c.runs(n.split("-")[0])]
@@ -358,8 +360,12 @@ class Stack(Addresses):
         self._nginx_prefix = prefix
         nginx_conf.prepare_prefix(prefix)
         conf = os.path.join(prefix, "nginx.conf")
-        Path(conf).write_text(nginx_conf.render_main(self.nginx_site(), prefix), encoding="utf-8")
-        argv = [binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "logs", "error.log")]
+        logs = self.config.logs
+        for name in ("nginx-error.log", "nginx-access.log"):  # one run, one log
+            (logs / name).write_bytes(b"")
+        rendered = nginx_conf.render_main(self.nginx_site(), prefix, logs=str(logs))
+        Path(conf).write_text(rendered, encoding="utf-8")
+        argv = [binary, "-p", prefix, "-c", conf, "-e", str(logs / "nginx-error.log")]
         check = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise StartError(f"nginx rejected its configuration: {check.stderr.strip()[-300:]}")
@@ -417,10 +423,6 @@ class Stack(Addresses):
         for name in reversed(list(self.processes)):
             self.processes[name].stop()
         if self._nginx_prefix:
-            logs = os.path.join(self._nginx_prefix, "logs")
-            for log in ("error.log", "access.log"):
-                with contextlib.suppress(OSError):
-                    shutil.copy(os.path.join(logs, log), self.config.logs / f"nginx-{log}")
             shutil.rmtree(self._nginx_prefix, ignore_errors=True)
             self._nginx_prefix = None
         if self._postgres is not None:
