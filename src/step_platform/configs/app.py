@@ -79,6 +79,7 @@ def create_app(
     verifier = settings.auth.verifier()
     cache = ConfigCache(settings.cache_ttl, max_entries=settings.cache_max_entries)
     endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
+    metrics = settings.common.metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -87,6 +88,8 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            upstream="registry",
+            metrics=metrics,
         )
         async with http:
             app.state.registry = RegistryClient(http)
@@ -103,6 +106,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        metrics=metrics,
     )
     app.state.cache = cache
     return app

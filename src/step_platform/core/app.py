@@ -19,6 +19,7 @@ from starlette.types import Lifespan
 
 from . import settings as env
 from .errors import install_error_handlers
+from .metrics import Metrics, MetricsMiddleware, metrics_route
 from .middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -40,6 +41,8 @@ class CommonSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     connect_timeout: float = 2.0
     timeout: float = 10.0
+    # where worker processes of one host pool their metrics; empty: one process (see metrics.py)
+    metrics_multiprocess_dir: str = ""
 
     @classmethod
     def from_env(
@@ -58,7 +61,12 @@ class CommonSettings:
             else DEFAULT_MAX_BODY,
             connect_timeout=env.number(e, "UPSTREAM_CONNECT_TIMEOUT", 2.0),
             timeout=env.number(e, "UPSTREAM_TIMEOUT", 10.0),
+            metrics_multiprocess_dir=env.optional(e, "PROMETHEUS_MULTIPROC_DIR"),
         )
+
+    def metrics(self) -> Metrics:
+        """A fresh set of metric families for one app."""
+        return Metrics(self.metrics_multiprocess_dir)
 
 
 @dataclass(frozen=True)
@@ -82,8 +90,14 @@ def build_app(
     lifespan: Lifespan[Any] | None = None,
     language: str = "en",
     cors: Cors | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
+    """`metrics`: the app's metric families when the service also feeds them elsewhere (its
+    upstream clients, its pool); else a fresh set."""
+    metrics = metrics or common.metrics()
+    routes = [*routes, metrics_route(metrics)]
     middleware = [
+        Middleware(MetricsMiddleware, metrics=metrics, routes=routes),
         Middleware(
             RequestContextMiddleware,
             service=service,
@@ -113,4 +127,5 @@ def build_app(
     app.router.redirect_slashes = False
     install_error_handlers(app, language)
     app.state.service = service
+    app.state.metrics = metrics
     return app
