@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/registry_bench.py
 	$(BIN)/python bench/configs_bench.py
 	$(BIN)/python bench/step_bench.py
+	$(BIN)/python bench/replica_bench.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis
