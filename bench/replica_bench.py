@@ -44,8 +44,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
 from step_platform.devstack.processes import ManagedProcess
-from step_platform.devstack.seed import DEMO_PROJECT_ID
 from step_platform.devstack.simulators import user_token
+from step_platform.seed import DEMO_PROJECT_ID
 
 RAIDA_USER, RAIDA_PASSWORD = "raida@raida.com", "raida"
 TYPES = "node_id,task_status_id,task_process_id,contest_status_id,contest_process_id"

@@ -18,9 +18,9 @@ import pytest
 
 from step_platform.devstack.ports import PortMap
 from step_platform.devstack.postgres import PostgresServer
-from step_platform.devstack.seed import seed_config_set
 from step_platform.devstack.simulators import RaidaAdmin
 from step_platform.devstack.stack import Stack, StackConfig
+from step_platform.seed import seed_config_set
 from tests.metrics import value
 
 pytestmark = pytest.mark.integration
