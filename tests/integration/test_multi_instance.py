@@ -11,17 +11,17 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
-from step_platform.devstack.ports import PortMap
 from step_platform.devstack.postgres import PostgresServer
 from step_platform.devstack.simulators import RaidaAdmin
-from step_platform.devstack.stack import Stack, StackConfig
+from step_platform.devstack.stack import Stack
 from step_platform.seed import seed_config_set
 from tests.metrics import value
+
+from .conftest import Edge, make_stack, raida_admin
 
 pytestmark = pytest.mark.integration
 
@@ -36,39 +36,22 @@ WRITE_ROLE = "configs:write"
 def scaled(
     postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    tmp: Path = tmp_path_factory.mktemp("scaled")
-    config = StackConfig(
-        ports=PortMap.free(step_instances=2, registry_instances=2, configs_instances=2),
-        state_dir=tmp / "state",
-        database=None,
-        upstream_timeout=5.0,
-        persist_raida=False,
-        ready_timeout=120.0,
-    )
-    stack = Stack(config, postgres=postgres_server)
-    stack.start()
-    try:
+    # local processes whatever the backend: the compose stack scales step only
+    with make_stack(
+        "local",
+        postgres_server,
+        tmp_path_factory.mktemp("scaled"),
+        step_instances=2,
+        registry_instances=2,
+        configs_instances=2,
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture
 def raida(scaled: Stack) -> Iterator[RaidaAdmin]:
-    admin = RaidaAdmin(
-        scaled.url("raida-mock"), scaled.config.raida_user, scaled.config.raida_password
-    )
-    try:
+    with raida_admin(scaled) as admin:
         yield admin
-    finally:
-        admin.clear_faults()
-
-
-def edge(stack: Stack, host: str, token: str | None = None) -> httpx.Client:
-    headers = {"Host": host, "Project-ID": stack.config.project_id}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=stack.edge_url, headers=headers, timeout=30, trust_env=False)
 
 
 def served_by(client: httpx.Client, url: str, times: int = 8) -> set[str]:
@@ -108,15 +91,15 @@ def test_every_tier_runs_two_instances_behind_one_address(scaled: Stack) -> None
             "configs/configs-1",
             "configs/configs-2",
         }
-    with edge(scaled, scaled.config.configs_host) as configs:
+    with Edge(scaled).configs() as configs:
         assert served_by(configs, "/healthz") == {"configs/configs-1", "configs/configs-2"}
-    with edge(scaled, scaled.config.step_host) as step:
+    with Edge(scaled).step() as step:
         assert served_by(step, "/healthz") == {"step/step-1", "step/step-2"}
 
 
 def test_configs_reads_are_spread_over_both_registry_instances(scaled: Stack) -> None:
     token = scaled.token(str(uuid.uuid4()))
-    with edge(scaled, scaled.config.configs_host, token) as configs:
+    with Edge(scaled).configs(token) as configs:
         for _ in range(8):
             assert configs.get("/configs/node_id/").status_code == 200
     with httpx.Client(trust_env=False, timeout=10) as client:
@@ -139,7 +122,7 @@ def test_concurrent_joins_through_both_step_instances_leave_one_application(
     # a slow creation keeps every join's check in flight while the others create
     raida.set_faults(route=f"/api/tasks/{NODE}/{TASK_PROCESS}", method="POST", latency_ms=200)
     token = scaled.token(str(uuid.uuid4()))
-    with edge(scaled, scaled.config.step_host, token) as step:
+    with Edge(scaled).step(token) as step:
         responses = at_once(
             [
                 lambda: step.post("/contests/user/my/task/", json={"contest_id": contest})
@@ -161,7 +144,7 @@ def test_sends_through_both_step_instances_complete_the_application_once(
 ) -> None:
     contest = make_contest(raida)
     token = scaled.token(str(uuid.uuid4()))
-    with edge(scaled, scaled.config.step_host, token) as step:
+    with Edge(scaled).step(token) as step:
         joined = step.post("/contests/user/my/task/", json={"contest_id": contest})
         assert joined.status_code == 201, joined.text
         task = joined.json()["data"]["task_id"]
@@ -217,8 +200,7 @@ def test_concurrent_config_patches_through_both_configs_instances_all_land(
 ) -> None:
     project = str(uuid.uuid4())
     token = scaled.token(str(uuid.uuid4()), roles=(WRITE_ROLE,))
-    with edge(scaled, scaled.config.configs_host, token) as configs:
-        configs.headers["Project-ID"] = project
+    with Edge(scaled).configs(token, project) as configs:
         created = configs.post(
             "/configs/", json={"project_id": project, "object_type": "scaled", "data": {}}
         )

@@ -3,10 +3,7 @@ listeners, which give each tier one address as a Kubernetes Service does."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
-from step_platform.devstack.nginx import find_nginx, prepare_prefix, render_http, render_main
+from step_platform.devstack.nginx import render_http
 from step_platform.devstack.ports import PortMap
 from step_platform.devstack.stack import Stack, StackConfig, base_of
 
@@ -63,15 +60,3 @@ def test_nginx_balances_each_tier_behind_one_listener() -> None:
     # the edge's configs host goes to the instances too
     servers = "".join(f"    server 127.0.0.1:{i};\n" for i in p.configs_instances)
     assert f"upstream configs_backend {{\n{servers}" in http
-
-
-def test_config_with_in_chain_listeners_passes_nginx_t(tmp_path: Path) -> None:
-    prepare_prefix(str(tmp_path))
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(render_main(scaled().nginx_site(), str(tmp_path)), encoding="utf-8")
-    result = subprocess.run(
-        [find_nginx(), "-t", "-q", "-p", str(tmp_path), "-c", str(conf),
-         "-e", str(tmp_path / "logs" / "error.log")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
