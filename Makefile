@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/configs_bench.py
 	$(BIN)/python bench/step_bench.py
 	$(BIN)/python bench/replica_bench.py
+	$(BIN)/python bench/metrics_bench.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis
