@@ -148,3 +148,29 @@ async def test_refused_upstream_is_counted_as_unavailable() -> None:
             await call(client, "things", "GET", "/things/1")
     text = metrics.exposition().decode()
     assert value(text, "upstream_requests_total", upstream="things", outcome="unavailable") == 1
+
+
+async def test_a_call_its_caller_gave_up_on_is_counted_as_cancelled() -> None:
+    started = asyncio.Event()
+
+    async def hang(request: Request) -> Response:
+        started.set()
+        await asyncio.sleep(60)
+        return JSON({})
+
+    upstream = build_app(service="slow", routes=[Route("/hang", hang)], common=CommonSettings())
+    metrics = Metrics()
+    client = create_client(
+        "http://testserver",
+        transport=httpx.ASGITransport(app=upstream),
+        upstream="slow",
+        metrics=metrics,
+    )
+    async with client:
+        pending = asyncio.create_task(call(client, "slow", "GET", "/hang"))
+        await started.wait()
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+    text = metrics.exposition().decode()
+    assert value(text, "upstream_requests_total", upstream="slow", outcome="cancelled") == 1

@@ -60,7 +60,7 @@ class Metrics:
         )  # fmt: skip
         self.upstream_calls = Counter(
             "upstream_requests", "Calls to upstream services, by upstream and outcome "
-            "(2xx 3xx 4xx 5xx timeout unavailable).",
+            "(2xx 3xx 4xx 5xx timeout unavailable cancelled).",
             ["upstream", "outcome"], registry=r,
         )  # fmt: skip
         self.upstream_latency = Histogram(

@@ -12,6 +12,7 @@ request id as `X-Request-ID`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -88,6 +89,9 @@ class MeteredTransport(httpx.AsyncBaseTransport):
             return response
         except httpx.TimeoutException:
             outcome = "timeout"
+            raise
+        except asyncio.CancelledError:  # our caller gave up (e.g. its client went away)
+            outcome = "cancelled"
             raise
         finally:
             self.metrics.upstream_call(self.upstream, outcome, time.perf_counter() - started)
