@@ -271,7 +271,7 @@ def test_only_the_registry_reaches_postgres(docs, overlay) -> None:
     ("overlay", "domain"), [("dev", "step.localhost"), ("prod", "step.skroy.ru")]
 )
 def test_ingress_has_the_seed_host_rules(docs, overlay, domain) -> None:
-    (ingress,) = kind(docs[overlay], "Ingress").values()
+    ingress = kind(docs[overlay], "Ingress")["step-platform"]
     assert ingress["spec"]["ingressClassName"] == "nginx"
     routes = {
         rule["host"]: rule["http"]["paths"][0]["backend"]["service"]["name"]
@@ -283,6 +283,20 @@ def test_ingress_has_the_seed_host_rules(docs, overlay, domain) -> None:
         domain: "step",
         f"*.{domain}": "step",
     }
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_metrics_are_refused_on_every_public_host(docs, overlay) -> None:
+    ingresses = kind(docs[overlay], "Ingress")
+    public = {rule["host"] for rule in ingresses["step-platform"]["spec"]["rules"]}
+    closed = ingresses["step-platform-metrics-not-public"]
+    deny = closed["metadata"]["annotations"]["nginx.ingress.kubernetes.io/denylist-source-range"]
+    assert set(deny.split(",")) == {"0.0.0.0/0", "::/0"}
+    assert {rule["host"] for rule in closed["spec"]["rules"]} == public
+    for rule in closed["spec"]["rules"]:
+        assert [(p["path"], p["pathType"]) for p in rule["http"]["paths"]] == [
+            ("/metrics", "Exact")
+        ]
 
 
 def test_dev_runs_simulators_and_a_postgres_statefulset(docs) -> None:
