@@ -82,6 +82,7 @@ def create_app(
         settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
     )
     endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
+    metrics = settings.common.metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,6 +91,8 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            upstream="registry",
+            metrics=metrics,
         )
         async with http:
             app.state.registry = RegistryClient(http)
@@ -112,6 +115,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        metrics=metrics,
     )
     app.state.cache = cache
     return app
