@@ -93,6 +93,7 @@ def create_app(
         write_role=settings.write_role,
         override_role=settings.override_role,
     )
+    metrics = settings.common.metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -101,6 +102,8 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            upstream="registry",
+            metrics=metrics,
         )
         async with http:
             app.state.registry = RegistryClient(http)
@@ -124,6 +127,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        metrics=metrics,
     )
     app.state.cache = cache
     return app
