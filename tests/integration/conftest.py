@@ -1,11 +1,11 @@
 """The full chain for the integration tests, started once per backend through the testing kit.
 
 Every integration test runs on both backends (`devstack.backend.choose_backends`): local
-processes and containers, both started by `step_platform.testing.start_chain`, so the kit
-that consumers use is the one these tests use. Which backends run, and why, is printed; the
-test ids carry `[local]` / `[docker]`. Free ports, so the tests run beside a demo. The main
-chain has two step instances behind nginx, a 2 s upstream timeout (the slow-Raida test stays
-short) and a 1 MiB upload limit (the edge's body limit is then 2 MiB, cheap to exceed).
+processes and containers, both built by `step_platform.testing.build_chain`, so the kit that
+consumers use is the one these tests use. Which backends run, and why, is printed; the test
+ids carry `[local]` / `[docker]`. Free ports, so the tests run beside a demo. The main chain
+has two step instances behind nginx, a 2 s upstream timeout (the slow-Raida test stays short)
+and a 1 MiB upload limit (the edge's body limit is then 2 MiB, cheap to exceed).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from step_platform.devstack.backend import choose_backends
 from step_platform.devstack.postgres import PostgresServer
 from step_platform.devstack.simulators import RaidaAdmin
 from step_platform.devstack.stack import MIB, Stack
-from step_platform.testing import start_chain
+from step_platform.testing.chain import build_chain
 
 UPLOAD_LIMIT = 1 * MIB
 UPSTREAM_TIMEOUT = 2.0
@@ -57,13 +58,18 @@ def make_stack(
     tmp: Path,
     *,
     step_instances: int,
+    registry_instances: int = 0,
+    configs_instances: int = 0,
     only: frozenset[str] | None = None,
 ) -> Stack:
-    """A started chain on free ports in `tmp`; `only` limits the services (nginx always)."""
-    return start_chain(  # type: ignore[return-value]
+    """A chain (not started) on free ports in `tmp`; `only` limits the services (nginx
+    always). Several registry / configs instances: local processes only."""
+    return build_chain(  # type: ignore[return-value]
         backend,
         state_dir=tmp / "state",
         step_instances=step_instances,
+        registry_instances=registry_instances,
+        configs_instances=configs_instances,
         upstream_timeout=UPSTREAM_TIMEOUT,
         max_upload_bytes=UPLOAD_LIMIT,
         only=only,
@@ -77,6 +83,7 @@ def chain(
 ) -> Iterator[Stack]:
     """The whole chain, two step instances behind nginx, for every test that only reads it."""
     stack = make_stack(backend, postgres_server, tmp_path_factory.mktemp("chain"), step_instances=2)
+    stack.start()
     try:
         yield stack
     finally:
@@ -126,13 +133,20 @@ def token(chain: Stack, user_id: str) -> str:
     return chain.token(user_id)
 
 
-@pytest.fixture
-def raida(chain: Stack) -> Iterator[RaidaAdmin]:
-    """raida-mock's Raida API and admin routes; faults are cleared after each test."""
+@contextmanager
+def raida_admin(stack: Stack) -> Iterator[RaidaAdmin]:
+    """raida-mock's Raida API and admin routes of `stack`; faults are cleared at the end."""
     admin = RaidaAdmin(
-        chain.url("raida-mock"), chain.config.raida_user, chain.config.raida_password
+        stack.url("raida-mock"), stack.config.raida_user, stack.config.raida_password
     )
     try:
         yield admin
     finally:
         admin.clear_faults()
+
+
+@pytest.fixture
+def raida(chain: Stack) -> Iterator[RaidaAdmin]:
+    """raida-mock of the main chain; faults are cleared after each test."""
+    with raida_admin(chain) as admin:
+        yield admin

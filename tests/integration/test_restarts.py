@@ -31,6 +31,7 @@ def small(
         step_instances=1,
         only=frozenset({"registry", "user-center-mock", "configs"}),
     )
+    stack.start()
     try:
         yield stack
     finally:

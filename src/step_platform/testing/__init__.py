@@ -1,4 +1,7 @@
-"""A testing kit for consumers' CI: the Step chain and its simulators in containers.
+"""Tools for testing against the Step platform (see docs/testing.md).
+
+A kit for consumers' CI: the Step chain and its simulators in containers, and (in
+`step_platform.testing.strategies`) hypothesis strategies for config sets.
 
     from step_platform.testing import ChainContainers, RaidaMockContainer
 
@@ -22,12 +25,14 @@ __all__ = [
     "DockerUnavailable",
     "RaidaMockContainer",
     "UserCenterMockContainer",
+    "build_chain",
     "start_chain",
 ]
 
 _WHERE = {
     "ChainContainers": "chain",
     "start_chain": "chain",
+    "build_chain": "chain",
     "RaidaMockContainer": "containers",
     "UserCenterMockContainer": "containers",
     "ContainerStartError": "daemon",

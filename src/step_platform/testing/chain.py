@@ -254,11 +254,13 @@ class ChainContainers(Addresses):
         return lines
 
 
-def start_chain(
+def build_chain(
     backend: str,
     *,
     state_dir: Path | None = None,
     step_instances: int = 1,
+    registry_instances: int = 0,
+    configs_instances: int = 0,
     upstream_timeout: float = 10.0,
     max_upload_bytes: int = 20 * MIB,
     only: frozenset[str] | None = None,
@@ -266,12 +268,19 @@ def start_chain(
     ready_timeout: float = 120.0,
     **config: Any,
 ) -> Stack | ChainContainers:
-    """A started chain on free ports: `docker` (containers) or `local` (processes, with
-    `postgres` a `PostgresServer` or None for the provider chain)."""
+    """A chain on free ports, not started yet (`start()`, or use it as a context manager):
+    `docker` (containers) or `local` (processes, with `postgres` a `PostgresServer`, or None
+    for the provider chain). Several registry / configs instances: local processes only."""
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if backend == "docker" and (registry_instances or configs_instances):
+        raise ValueError("several registry / configs instances run on local processes only")
     stack_config = StackConfig(
-        ports=PortMap.free(step_instances=step_instances),
+        ports=PortMap.free(
+            step_instances=step_instances,
+            registry_instances=registry_instances,
+            configs_instances=configs_instances,
+        ),
         state_dir=state_dir or Path(tempfile.mkdtemp(prefix="step-chain-")),
         database=None,
         upstream_timeout=upstream_timeout,
@@ -281,12 +290,14 @@ def start_chain(
         only=only,
         **config,
     )
-    chain: Stack | ChainContainers
     if backend == "docker":
-        chain = ChainContainers(stack_config)
-    else:
-        chain = Stack(stack_config, postgres=postgres)
-    return chain.start()
+        return ChainContainers(stack_config)
+    return Stack(stack_config, postgres=postgres)
+
+
+def start_chain(backend: str, **options: Any) -> Stack | ChainContainers:
+    """`build_chain(backend, **options)`, started."""
+    return build_chain(backend, **options).start()
 
 
 ChainFactory = Callable[..., "Stack | ChainContainers"]
