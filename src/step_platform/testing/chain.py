@@ -22,10 +22,18 @@ from typing import Any
 import docker.errors
 from testcontainers.core.network import Network
 
+from step_platform.configs.app import DEFAULT_WRITE_ROLE
 from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.nginx import Site
 from step_platform.devstack.ports import PortMap, free_ports
-from step_platform.devstack.stack import MIB, Addresses, Stack, StackConfig
+from step_platform.devstack.stack import (
+    MIB,
+    STEP_SERVICE_TOKEN_TTL,
+    STEP_SERVICE_USER_ID,
+    Addresses,
+    Stack,
+    StackConfig,
+)
 from step_platform.seed import seed_config_set
 
 from .containers import (
@@ -57,6 +65,8 @@ class ChainContainers(Addresses):
         self.containers: dict[str, ChainContainer] = {}
         self.network: Network | None = None
         self._secret = secrets.token_hex(24)
+        # step's own identity: with it step registers itself as a config consumer
+        self.step_service_token: str | None = None
 
     # --- wiring (the compose file's, with the test's settings) ----------------------------
 
@@ -95,8 +105,10 @@ class ChainContainers(Addresses):
                 DJANGO_CORS_ALLOWED_ORIGINS=f"http://127.0.0.1:{p.nginx} "
                 f"http://{c.domain}:{p.nginx}",
                 LANGUAGE_CODE="ru", TIME_ZONE="Europe/Moscow",
-                STEP_MAX_UPLOAD_BYTES=str(c.max_upload_bytes),
+                STEP_MAX_UPLOAD_BYTES=str(c.max_upload_bytes), DOCS_PROJECT_ID=c.project_id,
             )  # fmt: skip
+            if self.step_service_token:
+                env["CONFIGS_SERVICE_TOKEN"] = self.step_service_token
         elif base == "raida-mock":
             env.update(USER_RAIDA=c.raida_user, PASSWD_RAIDA=c.raida_password)
         elif base == "user-center-mock":
@@ -155,6 +167,10 @@ class ChainContainers(Addresses):
             for name in ("registry", "user-center-mock", "raida-mock"):
                 if c.runs(name):
                     self._run(name)
+            if c.runs("user-center-mock"):
+                self.step_service_token = self.token(
+                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
+                )
             for name in ("configs", *self.step_names()):
                 if c.runs(name.split("-")[0]):
                     self._run(name)
