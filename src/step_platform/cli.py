@@ -38,6 +38,9 @@ def fail(message: str) -> int:
     return 2
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -64,6 +67,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=1,
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1",
+            # SIGTERM: requests still running after this are cancelled, so a stop never hangs
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     except SystemExit as exc:  # uvicorn exits when the port is taken
         if exc.code:

@@ -7,6 +7,7 @@ normalisation. Each is small and independent so a service can be tested with any
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -205,3 +206,51 @@ def instance_id_from(env: Any) -> str:
     import socket
 
     return env.get("INSTANCE_ID") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+class CancelOnDisconnect:
+    """Stops a request's work when its client goes away, so a database statement is cancelled
+    (asyncpg sends the server a cancel request) instead of holding a pooled connection for an
+    answer nobody reads.
+
+    Once the whole body has been received, a watcher waits for `http.disconnect`; the app runs
+    in a task of its own, which the watcher cancels. An app that reads again after its body
+    gets the watcher's message, so there is never more than one reader of `receive`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        watcher: asyncio.Task[Message] | None = None
+        work: asyncio.Task[None] | None = None
+
+        async def watch() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and work is not None:
+                work.cancel()
+            return message
+
+        async def app_receive() -> Message:
+            nonlocal watcher
+            if watcher is not None:
+                return await asyncio.shield(watcher)
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                watcher = asyncio.ensure_future(watch())
+            return message
+
+        work = asyncio.ensure_future(self.app(scope, app_receive, send))
+        try:
+            await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the server is stopping us: the cancel reached `work` too
+            error_log.info("client went away; request cancelled")
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()

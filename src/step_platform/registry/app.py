@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,10 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.docs import docs_routes
-from ..core.errors import ApiError
 from ..core.health import health_routes
+from ..core.middleware import CancelOnDisconnect
 from . import migrations, openapi
-from .db import Store, database_url_from_env
+from .db import FAULTS, DatabaseUnavailable, Deadlines, Store, database_url_from_env
 from .engine import Engine
 from .kinds import KINDS
 from .routes import KindRoutes
@@ -43,15 +42,21 @@ class Settings:
     database_url: str
     common: CommonSettings = field(default_factory=CommonSettings)
     pool_size: int = 10
+    deadlines: Deadlines = field(default_factory=Deadlines)
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
         """The seed's names: DB_NAME DB_USER DB_PASSWORD DB_HOST DB_PORT ALLOWED_HOSTS (comma)
-        SECRET_KEY DEBUG; `STEP_DATABASE_URL` overrides the DB_* set; `DB_POOL_SIZE`."""
+        SECRET_KEY DEBUG; `STEP_DATABASE_URL` overrides the DB_* set; `DB_POOL_SIZE`;
+        `DB_CONNECT_TIMEOUT` and `DB_STATEMENT_TIMEOUT` (seconds)."""
         return cls(
             database_url=database_url_from_env(e),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
             pool_size=env.integer(e, "DB_POOL_SIZE", 10, minimum=1),
+            deadlines=Deadlines(
+                connect=env.number(e, "DB_CONNECT_TIMEOUT", 2.0, minimum=0.1),
+                statement=env.number(e, "DB_STATEMENT_TIMEOUT", 5.0, minimum=0.1),
+            ),
         )
 
 
@@ -79,9 +84,9 @@ class SecurityHeaders:
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
-    """The database cannot be reached: 503, so callers retry instead of reporting a bug."""
+    """A database fault that escaped the store (it translates its own): still 503."""
     log.warning("database unavailable: %r", exc)
-    return ApiError(503, "DATABASE_UNAVAILABLE", "The database is unavailable.").response()
+    return DatabaseUnavailable().response()
 
 
 async def info(request: Request) -> Response:
@@ -93,7 +98,7 @@ def create_app(
 ) -> Starlette:
     """The registry app; the pool opens in the lifespan. It calls no upstream: `transports`
     is accepted for the common factory signature."""
-    store = Store(settings.database_url, pool_size=settings.pool_size)
+    store = Store(settings.database_url, pool_size=settings.pool_size, deadlines=settings.deadlines)
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
 
     @asynccontextmanager
@@ -124,7 +129,8 @@ def create_app(
     )
     app = build_app(service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
-    for error in (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError):
+    app.add_middleware(CancelOnDisconnect)
+    for error in FAULTS:
         app.add_exception_handler(error, database_unavailable)
     app.state.store = store
     return app

@@ -179,14 +179,16 @@ class Engine:
 
     async def list(self, query: ListQuery) -> tuple[list[Record], int | None]:
         select, params, count_sql, count_params = query.sql(self.kind)
-        async with self.store.connection() as conn:
+
+        async def read(conn: asyncpg.Connection) -> tuple[list[Record], int | None]:
             records = await conn.fetch(select, *params)
             total = await conn.fetchval(count_sql, *count_params) if query.paged else None
-        return records, total
+            return records, total
+
+        return await self.store.read(read)
 
     async def get(self, id: uuid.UUID) -> Record | None:
-        async with self.store.connection() as conn:
-            return await conn.fetchrow(self.sql["get"], id)
+        return await self.store.read(lambda conn: conn.fetchrow(self.sql["get"], id))
 
     # writes
 
