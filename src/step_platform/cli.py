@@ -51,6 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if value:
             env[name] = os.path.abspath(value)
     from .asgi import app_from_env
+    from .core.http_protocol import MAX_HEAD_BYTES, EnvelopeH11Protocol
 
     try:
         app = app_from_env(args.name, env)
@@ -69,6 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             forwarded_allow_ips="127.0.0.1",
             # SIGTERM: requests still running after this are cancelled, so a stop never hangs
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            http=EnvelopeH11Protocol,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )
     except SystemExit as exc:  # uvicorn exits when the port is taken
         if exc.code:

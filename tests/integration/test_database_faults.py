@@ -238,3 +238,41 @@ def test_a_statement_is_cancelled_when_its_client_goes_away(registry_process: Re
     waiting, after = asyncio.run(abandoned_write(registry_process))
     assert waiting == 1
     assert after == 0
+
+
+def raw_request(url: str, head: bytes) -> bytes:
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(head)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:  # it closes with our unread excess in its buffer
+            pass
+    return b"".join(chunks)
+
+
+def test_a_request_head_the_server_refuses_is_answered_with_the_envelope(
+    registry_process: Registry,
+) -> None:
+    head = (
+        b"POST /api/config/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nnot-a-chunk-size\r\n{}\r\n0\r\n\r\n"
+    )
+    answer = raw_request(registry_process.url, head)
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400")
+    assert b"content-type: application/json" in status.lower()
+    assert b'"code":"BAD_REQUEST"' in body
+
+
+def test_headers_over_the_cap_but_under_the_servers_buffer_are_400_naming_the_limit(
+    registry_process: Registry,
+) -> None:
+    with httpx.Client(base_url=registry_process.url, timeout=CLIENT_TIMEOUT) as client:
+        response = client.get("/api/configs/", headers={"x-pad": "x" * 20_000})
+    assert response.status_code == 400
+    assert response.json()["detail"]["limit"] == "header_bytes"

@@ -8,19 +8,21 @@ ones the original answered with, so clients matching on them keep working.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 
+from ..core.bodies import JsonBodies, media_type
 from ..core.errors import MESSAGES, ApiError
 from ..core.headers import Context
 from ..core.ids import canonical_uuid
 
 TYPE_NAME = re.compile(r"[A-Za-z0-9_]+")
-MAX_TYPE_LENGTH = 254
+# object_code is `{project}:{account or empty}:{type}`, at most 254 characters in the registry:
+# with two UUIDs and two colons, 180 are left for the type name.
+MAX_TYPE_LENGTH = 254 - 2 * 36 - 2
 
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
@@ -60,34 +62,31 @@ def parse_type(raw: str) -> str:
     return names[0]
 
 
+BODIES = JsonBodies(
+    language="ru",
+    parse_code="BAD_REQUEST",
+    unsupported='Неподдерживаемый тип данных "{media}" в запросе.',
+)
+
+
 async def read_body(request: Request) -> Any:
     """The parsed body: JSON (also without a content type), or a form as the original allowed.
 
-    In a form the `data` field holds JSON text, as DRF's JSONField reads it from HTML input.
+    In a form the `data` field holds JSON text, as DRF's JSONField reads it from HTML input;
+    it is parsed within the same caps as a JSON body.
     """
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media in FORM_TYPES:
-        async with request.form() as form:
+    if media_type(request) in FORM_TYPES:
+        async with request.form(max_files=0, max_fields=100) as form:
             body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         if "data" in body:
             try:
-                body["data"] = json.loads(body["data"])
-            except ValueError:
+                body["data"] = BODIES.parse(body["data"])
+            except ApiError as exc:
+                if exc.code == "LIMIT_EXCEEDED":
+                    raise
                 raise invalid({"data": [BAD_JSON]}) from None
         return body
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise ApiError(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            f'Неподдерживаемый тип данных "{media}" в запросе.',
-        )
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "BAD_REQUEST", f"JSON parse error - {exc}") from None
+    return await BODIES.read(request)
 
 
 def _object(body: Any) -> dict[str, Any]:

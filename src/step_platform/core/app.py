@@ -22,6 +22,7 @@ from .errors import install_error_handlers
 from .middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
+    HeaderLimitMiddleware,
     PathNormalizeMiddleware,
     RequestContextMiddleware,
     instance_id_from,
@@ -105,6 +106,7 @@ def build_app(
             )
         )
     middleware += [
+        Middleware(HeaderLimitMiddleware, language=language),
         Middleware(AllowedHostsMiddleware, allowed=common.allowed_hosts, language=language),
         Middleware(BodyLimitMiddleware, max_bytes=common.max_body_bytes, language=language),
         Middleware(PathNormalizeMiddleware),

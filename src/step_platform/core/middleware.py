@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import context
 from .errors import MESSAGES, ApiError, internal_error_body
+from .limits import LIMITS, LimitExceeded
 from .settings import host_allowed
 
 access_log = logging.getLogger("step_platform.access")
@@ -254,3 +255,21 @@ class CancelOnDisconnect:
         finally:
             if watcher is not None and not watcher.done():
                 watcher.cancel()
+
+
+class HeaderLimitMiddleware:
+    """400 `LIMIT_EXCEEDED` (`header_bytes`) for requests whose headers together pass the cap:
+    every header is parsed and copied for each request, and proxies forward them upstream."""
+
+    def __init__(self, app: ASGIApp, *, language: str) -> None:
+        self.app = app
+        self.language = language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(k) + len(v) for k, v in scope.get("headers", []))
+            if size > LIMITS.header_bytes:
+                error = LimitExceeded("header_bytes", LIMITS.header_bytes, self.language)
+                await error.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

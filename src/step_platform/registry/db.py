@@ -186,7 +186,10 @@ class Store:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; any database fault inside becomes `DatabaseUnavailable`."""
         try:
-            async with self.pool.acquire(timeout=self.deadlines.statement) as conn:
+            async with (
+                self.pool.acquire(timeout=self.deadlines.statement) as conn,
+                asyncio.timeout(self.deadlines.statement),  # no request holds it longer
+            ):
                 yield conn
         except FAULTS as exc:
             log.warning("database fault: %r", exc)

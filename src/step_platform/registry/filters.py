@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from starlette.datastructures import QueryParams
 
+from ..core import limits
 from ..core.errors import ApiError
 from . import data_filter
 from .kinds import Column, Kind
@@ -277,6 +278,7 @@ class _Compiler:
         keys = rest.split("__")
         if not all(keys):
             return None
+        limits.check("data_path_depth", len(keys))
         return f"{root} #> {self.p(keys, 'text[]')}"
 
     def search_expression(self, name: str) -> str | None:
@@ -356,7 +358,22 @@ class _Compiler:
             else:
                 self.out.offset = parsed
 
+    def caps(self) -> None:
+        """The cost caps (core/limits.py), checked before any SQL is built: each term adds
+        work to every row the statement reads."""
+        query = self.query
+        limits.check("query_bytes", len(str(query)))
+        limits.check("field_terms", len(query.getlist("field")))
+        limits.check("data_filters", len(query.getlist("data")))
+        search = self.value("search")
+        if search is not None:
+            limits.check("search_terms", len(_SEARCH_TERMS.findall(search)))
+        ordering = self.value("ordering")
+        if ordering is not None:
+            limits.check("ordering_tokens", len(ordering.split(",")))
+
     def compile(self) -> ListQuery:
+        self.caps()
         for column in self.kind.filters:
             {"in": self.in_list, "number": self.numbers, "date": self.dates}[column.filter](column)
         self.meta()

@@ -9,7 +9,6 @@ Every error leaves as the envelope `{"detail": {"code", "message", ...}}` with f
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from typing import Any
 
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..core.bodies import JsonBodies
 from ..core.errors import ApiError
 from ..core.responses import JSON
 from . import render
@@ -26,7 +26,6 @@ from .kinds import Kind
 from .preconditions import if_match, refuse_if_match
 from .validation import REQUIRED, Mode, parse_uuid, validate_item, validate_items
 
-JSON_TYPES = ("application/json",)
 OPTION_TYPES = {
     "uuid": "string",
     "text": "string",
@@ -39,37 +38,13 @@ OPTION_TYPES = {
 
 # --- request bodies -------------------------------------------------------------------------
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"number {text} is out of range")
-    return number
+BODIES = JsonBodies(language="en", parse_code="INVALID_JSON", untyped_is_json=False)
 
 
 async def read_json(request: Request) -> Any:
-    """The JSON body (an empty body is `{}`, as the original); 415 for other media types."""
-    content_type = request.headers.get("content-type", "")
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media not in JSON_TYPES and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        shown = media or "text/plain"
-        raise ApiError(
-            415, "UNSUPPORTED_MEDIA_TYPE", f'Unsupported media type "{shown}" in request.'
-        )
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
-        message = str(exc) if not isinstance(exc, RecursionError) else "nesting is too deep"
-        raise ApiError(400, "INVALID_JSON", f"JSON parse error - {message}") from None
+    """The JSON body within the caps (an empty body is `{}`, as the original); 415 for other
+    media types."""
+    return await BODIES.read(request)
 
 
 # --- errors ---------------------------------------------------------------------------------
