@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
 from ..core.health import health_routes
+from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.upstream import create_client
 from .cache import ConfigCache
 from .openapi import TITLE, document
@@ -103,6 +105,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        inner=[Middleware(IdempotencyMiddleware, store=MemoryKeys())],
     )
     app.state.cache = cache
     return app

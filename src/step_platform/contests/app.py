@@ -14,20 +14,32 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import Scope
 
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
 from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
 from ..core.health import health_routes
+from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.upstream import create_client
 from .configs_client import ConfigsClient
+from .deadline import DeadlineMiddleware, default_request_deadline
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
 from .routes import StepApi
 from .submission import claim_lease
 
 SERVICE = "step"
+# The writes that take an Idempotency-Key: join and send_solution.
+IDEMPOTENT = frozenset({"/contests/user/my/task", "/contests/user/my/task/send_solution"})
+
+
+def idempotent_route(scope: Scope) -> bool:
+    return scope["method"] == "POST" and scope["path"] in IDEMPOTENT
+
+
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 # Room for the multipart envelope around the file (boundaries, part headers, text fields).
 MULTIPART_ALLOWANCE = 256 * 1024
@@ -46,6 +58,13 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     config_cache_ttl: float = 5.0
     common: CommonSettings = field(default_factory=CommonSettings)
+    request_deadline: float | None = None  # None: default_request_deadline(timeout)
+
+    @property
+    def deadline(self) -> float:
+        if self.request_deadline is not None:
+            return self.request_deadline
+        return default_request_deadline(self.common.timeout)
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
@@ -64,6 +83,9 @@ class Settings:
             max_upload_bytes=env.integer(e, "STEP_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, minimum=1),
             config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
             common=common,
+            request_deadline=env.number(
+                e, "STEP_REQUEST_DEADLINE", default_request_deadline(common.timeout), minimum=0.1
+            ),
         )
 
 
@@ -140,4 +162,8 @@ def create_app(
         lifespan=lifespan,
         language="ru",
         cors=Cors(settings.cors_origins),
+        inner=[
+            Middleware(DeadlineMiddleware, seconds=settings.deadline),
+            Middleware(IdempotencyMiddleware, store=MemoryKeys(), applies=idempotent_route),
+        ],
     )

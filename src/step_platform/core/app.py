@@ -83,7 +83,9 @@ def build_app(
     lifespan: Lifespan[Any] | None = None,
     language: str = "en",
     cors: Cors | None = None,
+    inner: Sequence[Middleware] = (),
 ) -> Starlette:
+    """`inner` middleware runs last, just before the routes (e.g. idempotency keys)."""
     middleware = [
         Middleware(
             RequestContextMiddleware,
@@ -110,6 +112,7 @@ def build_app(
         Middleware(AllowedHostsMiddleware, allowed=common.allowed_hosts, language=language),
         Middleware(BodyLimitMiddleware, max_bytes=common.max_body_bytes, language=language),
         Middleware(PathNormalizeMiddleware),
+        *inner,
     ]
     app = Starlette(debug=False, routes=list(routes), middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False

@@ -22,6 +22,8 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..contests.deadline import default_request_deadline
+
 MIB = 1024 * 1024
 
 # What nginx itself answers, in the services' envelope; `{upstream}` is the server block's.
@@ -47,6 +49,13 @@ class Site:
     configs_servers: tuple[str, ...] = ("127.0.0.1:8001",)
     max_upload_bytes: int = 20 * MIB
     upstream_timeout: float = 10.0
+    request_deadline: float | None = None  # STEP_REQUEST_DEADLINE; default from the timeout
+
+    @property
+    def step_deadline(self) -> float:
+        if self.request_deadline is not None:
+            return self.request_deadline
+        return default_request_deadline(self.upstream_timeout)
 
     @property
     def client_max_body_size(self) -> int:
@@ -55,12 +64,15 @@ class Site:
 
     @property
     def proxy_read_timeout(self) -> int:
-        """Long enough for step's longest chain of upstream calls to time out first."""
-        return math.ceil(self.upstream_timeout * 3) + 10
+        """Past step's own deadline per request (STEP_REQUEST_DEADLINE), so step answers
+        first: its 504, never nginx's."""
+        return math.ceil(self.step_deadline) + 10
 
 
 def _upstream(name: str, servers: Sequence[str]) -> str:
-    lines = [f"upstream {name} {{"]
+    # A write repeated with its Idempotency-Key reaches the instance that holds its answer;
+    # without the header (an empty key) nginx balances round-robin as before.
+    lines = [f"upstream {name} {{", "    hash $http_idempotency_key consistent;"]
     lines += [f"    server {server};" for server in servers]
     lines += ["    keepalive 16;", "}"]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -24,10 +25,12 @@ from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.docs import docs_routes
 from ..core.health import health_routes
+from ..core.idempotency import IdempotencyMiddleware
 from ..core.middleware import CancelOnDisconnect
 from . import migrations, openapi
 from .db import FAULTS, DatabaseUnavailable, Deadlines, Store, database_url_from_env
 from .engine import Engine
+from .idempotency import PostgresKeys
 from .kinds import KINDS
 from .routes import KindRoutes
 
@@ -127,7 +130,13 @@ def create_app(
     routes += docs_routes(
         openapi.build, title="Registry API", ui_path="/swagger-ui", schema_path="/schema"
     )
-    app = build_app(service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan)
+    app = build_app(
+        service=SERVICE,
+        routes=routes,
+        common=settings.common,
+        lifespan=lifespan,
+        inner=[Middleware(IdempotencyMiddleware, store=PostgresKeys(store))],
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CancelOnDisconnect)
     for error in FAULTS:

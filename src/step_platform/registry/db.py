@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -110,6 +111,7 @@ DEAD_CONNECTION = (
     ConnectionError,
 )
 T = TypeVar("T")
+_unit: ContextVar[asyncpg.Connection | None] = ContextVar("registry_unit", default=None)
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,12 @@ class Store:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; any database fault inside becomes `DatabaseUnavailable`."""
+        """A pooled connection; any database fault inside becomes `DatabaseUnavailable`.
+        Inside `unit()` it is the unit's connection."""
+        shared = _unit.get()
+        if shared is not None:
+            yield shared
+            return
         try:
             async with (
                 self.pool.acquire(timeout=self.deadlines.statement) as conn,
@@ -211,9 +218,21 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """All statements inside succeed together or not at all (bulk writes)."""
+        """All statements inside succeed together or not at all (bulk writes); inside
+        `unit()` a savepoint of the unit's transaction."""
         async with self.connection() as conn, conn.transaction():
             yield conn
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[asyncpg.Connection]:
+        """One connection and transaction for everything inside, in this task: a write and
+        the record of its answer (idempotency keys) commit together or not at all."""
+        async with self.transaction() as conn:
+            token = _unit.set(conn)
+            try:
+                yield conn
+            finally:
+                _unit.reset(token)
 
 
 async def connect_once(url: str) -> asyncpg.Connection:
