@@ -97,7 +97,7 @@ def create_app(
     routes = [
         *endpoints.routes(),
         *docs_routes(document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
-        *health_routes({"registry": registry_ready}, timeout=settings.common.timeout),
+        *health_routes({"registry": registry_ready}),
     ]
     app = build_app(
         service=SERVICE,

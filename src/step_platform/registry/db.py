@@ -200,6 +200,10 @@ class Store:
                 yield conn
         except FAULTS as exc:
             log.warning("database fault: %r", exc)
+            if isinstance(exc, DEAD_CONNECTION):
+                # the other pooled connections were likely cut off too (a restart, a
+                # terminate of all backends): each is replaced on its next acquire
+                await self.pool.expire_connections()
             raise DatabaseUnavailable() from exc
 
     async def read(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:

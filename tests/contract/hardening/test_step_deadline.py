@@ -104,3 +104,15 @@ def test_the_deadline_defaults_to_three_upstream_timeouts(user_center: Any) -> N
 def test_nginx_waits_longer_than_the_step_deadline() -> None:
     assert Site(upstream_timeout=10).proxy_read_timeout == 40
     assert Site(upstream_timeout=10, request_deadline=50).proxy_read_timeout == 60
+
+
+async def test_readyz_fails_when_raida_stops_answering_despite_a_cached_token(
+    step_client: httpx.AsyncClient, raida_admin: Any
+) -> None:
+    assert (await step_client.get("/readyz")).status_code == 200  # the token is now cached
+    await raida_admin.faults(route="/api/users/token", latency_ms=5000)
+    started = time.monotonic()
+    response = await step_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["raida"].startswith("fail")
+    assert time.monotonic() - started < 4.0
