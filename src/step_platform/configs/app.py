@@ -21,7 +21,7 @@ from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
-from ..core.upstream import create_client
+from ..core.upstream import create_client, registry_auth
 from .cache import ConfigCache
 from .openapi import TITLE, document
 from .registry_client import RegistryClient
@@ -51,6 +51,7 @@ class Settings:
     cache_ttl: float = 0.0
     cache_max_entries: int = 10_000
     common: CommonSettings = field(default_factory=CommonSettings)
+    registry_token: str = field(default="", repr=False)  # REGISTRY_API_TOKEN, sent when set
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             write_role=env.optional(e, "CONFIGS_WRITE_ROLE", DEFAULT_WRITE_ROLE),
             cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
+            registry_token=env.optional(e, "REGISTRY_API_TOKEN") or "",
         )
 
 
@@ -89,6 +91,7 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            headers=registry_auth(settings.registry_token),
         )
         async with http:
             app.state.registry = RegistryClient(http)

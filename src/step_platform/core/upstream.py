@@ -13,6 +13,7 @@ request id as `X-Request-ID`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -65,6 +66,11 @@ async def _add_request_id(request: httpx.Request) -> None:
         request.headers["X-Request-ID"] = rid
 
 
+def registry_auth(token: str) -> dict[str, str]:
+    """The header a registry with `REGISTRY_API_TOKEN` set asks for (none when unset)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def create_client(
     base_url: str,
     *,
@@ -72,6 +78,7 @@ def create_client(
     timeout: float = 10.0,
     max_connections: int = 100,
     transport: httpx.AsyncBaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> httpx.AsyncClient:
     """One client per upstream, opened in the lifespan and shared by all requests."""
     return httpx.AsyncClient(
@@ -82,6 +89,7 @@ def create_client(
         ),
         event_hooks={"request": [_add_request_id]},
         transport=transport,
+        headers=headers,
         follow_redirects=False,
         trust_env=False,
     )

@@ -14,6 +14,7 @@ is reachable only from inside the deployment.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 
 from ..core.ids import canonical_uuid
+from ..core.upstream import registry_auth
 from .seed import config_object_code
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -91,7 +93,12 @@ def load_config_set(
     account = _uuid(account_id, "--account-id")
     types = list(config_set)
     codes = {t: config_object_code(project, account, t) for t in types}
-    own = client or httpx.Client(base_url=registry_url.rstrip("/"), timeout=10.0, trust_env=False)
+    own = client or httpx.Client(
+        base_url=registry_url.rstrip("/"),
+        timeout=10.0,
+        trust_env=False,
+        headers=registry_auth(os.environ.get("REGISTRY_API_TOKEN", "")),
+    )
     try:
         try:
             existing = _check(

@@ -7,6 +7,7 @@ uvicorn --factory step_platform.asgi:registry --workers 2
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.docs import docs_routes
+from ..core.errors import ApiError
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware
 from ..core.middleware import CancelOnDisconnect
@@ -46,6 +48,7 @@ class Settings:
     common: CommonSettings = field(default_factory=CommonSettings)
     pool_size: int = 10
     deadlines: Deadlines = field(default_factory=Deadlines)
+    api_token: str = field(default="", repr=False)  # REGISTRY_API_TOKEN; "" keeps it open
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
@@ -60,6 +63,7 @@ class Settings:
                 connect=env.number(e, "DB_CONNECT_TIMEOUT", 2.0, minimum=0.1),
                 statement=env.number(e, "DB_STATEMENT_TIMEOUT", 5.0, minimum=0.1),
             ),
+            api_token=env.optional(e, "REGISTRY_API_TOKEN") or "",
         )
 
 
@@ -84,6 +88,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+
+class TokenRequired:
+    """With `REGISTRY_API_TOKEN` set, every request needs `Authorization: Bearer <token>`
+    (401 otherwise); the health routes stay open for orchestrators' probes. Unset, the
+    registry is open as the original."""
+
+    OPEN = ("/healthz", "/readyz")
+
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") not in self.OPEN:
+            given = dict(scope.get("headers", [])).get(b"authorization")
+            if given is None or not hmac.compare_digest(given, self.expected):
+                code = "TOKEN_MISSING" if given is None else "TOKEN_INCORRECT"
+                message = "Authentication credentials were not provided." if given is None \
+                    else "Invalid token."  # fmt: skip
+                error = ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+                await error.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
@@ -138,6 +166,8 @@ def create_app(
         inner=[Middleware(IdempotencyMiddleware, store=PostgresKeys(store))],
     )
     app.add_middleware(SecurityHeaders)
+    if settings.api_token:
+        app.add_middleware(TokenRequired, token=settings.api_token)
     app.add_middleware(CancelOnDisconnect)
     for error in FAULTS:
         app.add_exception_handler(error, database_unavailable)
