@@ -9,7 +9,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -121,10 +120,12 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\/]")
 
 
 def safe_filename(name: str) -> str:
-    """The client's file name without any directory part, control or format characters
-    (bidi overrides such as U+202E disguise an extension); `.` and `..` are no name ("")."""
+    """The client's file name without any directory part or unprintable characters (bidi
+    overrides such as U+202E disguise an extension); `.` and `..` are no name ("")."""
     base = os.path.basename(name.replace("\\", "/")).strip()
-    base = "".join("_" if unicodedata.category(c) in ("Cf", "Cc") else c for c in base)
+    # not printable: controls, format characters (bidi), separators other than a space,
+    # surrogates, private and unassigned code points
+    base = "".join(c if c.isprintable() else "_" for c in base)
     base = _UNSAFE.sub("_", base)[:200]
     return "" if not base.strip(". ") else base
 
