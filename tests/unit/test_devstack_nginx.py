@@ -111,10 +111,16 @@ def test_main_config_keeps_everything_inside_the_prefix(tmp_path: Path) -> None:
     text = render_main(SITE, str(tmp_path), as_root=False)
     assert "daemon off;" in text
     assert f"pid {tmp_path}/nginx.pid;" in text
-    assert f"error_log {tmp_path}/logs/error.log" in text
+    assert f"error_log {tmp_path}/logs/nginx-error.log" in text
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         assert f"{kind}_temp_path {tmp_path}/temp/{kind};" in text
     assert "user root;" not in text
+
+
+def test_logs_go_live_to_the_given_log_directory(tmp_path: Path) -> None:
+    text = render_main(SITE, str(tmp_path / "prefix"), logs=str(tmp_path / "logs"), as_root=False)
+    assert f"error_log {tmp_path}/logs/nginx-error.log warn;" in text
+    assert f"access_log {tmp_path}/logs/nginx-access.log step;" in text
 
 
 def test_main_config_as_root_runs_workers_as_root(tmp_path: Path) -> None:

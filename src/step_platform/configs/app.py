@@ -18,14 +18,15 @@ from starlette.middleware import Middleware
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
+from ..core.cache import TtlCache
 from ..core.docs import docs_routes
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.upstream import create_client, registry_auth
-from .cache import ConfigCache
 from .openapi import TITLE, document
 from .registry_client import RegistryClient
-from .routes import ConfigsEndpoints, registry_ready
+from .resolution import ConfigSet
+from .routes import CacheKey, ConfigsEndpoints, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
@@ -81,7 +82,9 @@ def create_app(
     """
     transports = transports or {}
     verifier = settings.auth.verifier()
-    cache = ConfigCache(settings.cache_ttl, max_entries=settings.cache_max_entries)
+    cache: TtlCache[CacheKey, ConfigSet] = TtlCache(
+        settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
+    )
     endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
 
     @asynccontextmanager
@@ -99,7 +102,13 @@ def create_app(
 
     routes = [
         *endpoints.routes(),
-        *docs_routes(document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *docs_routes(
+            document,
+            title=TITLE,
+            ui_path="/docs",
+            schema_path="/docs/schema",
+            examples=settings.common.docs_examples(),
+        ),
         *health_routes({"registry": registry_ready}),
     ]
     app = build_app(

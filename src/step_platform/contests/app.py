@@ -153,7 +153,13 @@ def create_app(
     routes = [
         *api.routes(),
         *health_routes({"raida": raida_ready, "configs": configs_ready}),
-        *docs_routes(openapi_document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *docs_routes(
+            openapi_document,
+            title=TITLE,
+            ui_path="/docs",
+            schema_path="/docs/schema",
+            examples=settings.common.docs_examples(),
+        ),
     ]
     return build_app(
         service=SERVICE,

@@ -19,6 +19,7 @@ from starlette.types import Lifespan
 
 from . import settings as env
 from .errors import install_error_handlers
+from .ids import canonical_uuid
 from .middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -41,6 +42,8 @@ class CommonSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     connect_timeout: float = 2.0
     timeout: float = 10.0
+    # Swagger UI's "Try it out" pre-fills this Project-ID (the demo sets its project)
+    docs_project_id: str | None = None
 
     @classmethod
     def from_env(
@@ -49,7 +52,6 @@ class CommonSettings:
         hosts = env.word_list(e, hosts_var, sep=sep)
         if not hosts:
             raise env.ConfigError(f"{hosts_var} is not set: it is required")
-        env.secret_key(e)
         return cls(
             debug=env.boolean(e, "DEBUG"),
             allowed_hosts=hosts,
@@ -59,7 +61,22 @@ class CommonSettings:
             else DEFAULT_MAX_BODY,
             connect_timeout=env.number(e, "UPSTREAM_CONNECT_TIMEOUT", 2.0),
             timeout=env.number(e, "UPSTREAM_TIMEOUT", 10.0),
+            docs_project_id=docs_project_id(e),
         )
+
+    def docs_examples(self) -> dict[str, str]:
+        """Header examples for the OpenAPI document (what Swagger UI pre-fills)."""
+        return {"Project-ID": self.docs_project_id} if self.docs_project_id else {}
+
+
+def docs_project_id(e: env.Env) -> str | None:
+    value = env.optional(e, "DOCS_PROJECT_ID")
+    if not value:
+        return None
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise env.ConfigError(f"DOCS_PROJECT_ID={value!r} is not a UUID")
+    return canonical
 
 
 @dataclass(frozen=True)

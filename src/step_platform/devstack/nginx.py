@@ -162,8 +162,15 @@ def render_http(site: Site) -> str:
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-def render_main(site: Site, prefix: str, *, as_root: bool | None = None) -> str:
-    """A complete configuration for a private nginx under `prefix` (kept in the foreground)."""
+def render_main(
+    site: Site, prefix: str, *, logs: str | None = None, as_root: bool | None = None
+) -> str:
+    """A complete configuration for a private nginx under `prefix` (kept in the foreground).
+
+    Its error and access logs are written live to `logs` (the stack's log directory) as
+    `nginx-error.log` and `nginx-access.log`; without `logs`, under `prefix/logs`.
+    """
+    logs = logs or f"{prefix}/logs"
     if as_root is None:
         as_root = os.geteuid() == 0
     temp = "\n".join(f"    {name}_temp_path {prefix}/temp/{name};" for name in TEMP_DIRS)
@@ -173,7 +180,7 @@ def render_main(site: Site, prefix: str, *, as_root: bool | None = None) -> str:
     return f"""{user}worker_processes 1;
 daemon off;
 pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
+error_log {logs}/nginx-error.log warn;
 
 events {{
     worker_connections 1024;
@@ -183,7 +190,7 @@ http {{
     default_type application/octet-stream;
     log_format step '$remote_addr "$host" "$request" $status $body_bytes_sent '
                     'rid=$step_request_id upstream=$upstream_addr rt=$request_time';
-    access_log {prefix}/logs/access.log step;
+    access_log {logs}/nginx-access.log step;
     sendfile on;
     keepalive_timeout 65;
 {temp}

@@ -18,18 +18,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
+from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
 from .ports import LISTEN_HOST, PortMap, check_free
 from .postgres import PostgresServer, start_postgres
 from .processes import ManagedProcess, StartError, serve_argv, wait_http
-from .seed import DEMO_PROJECT_ID, seed_config_set
 from .simulators import public_key_pem, user_token
 
 MIB = 1024 * 1024
@@ -204,6 +202,7 @@ class Stack(Addresses):
                     "ACCESS_TOKEN_PUBLIC_KEY": self._key(),
                     "JWT_ALGORITHM": "RS256",
                     "ALLOWED_HOSTS": ",".join(hosts),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "step":
@@ -222,6 +221,7 @@ class Stack(Addresses):
                     "LANGUAGE_CODE": "ru",
                     "TIME_ZONE": "Europe/Moscow",
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "raida-mock":
@@ -350,8 +350,12 @@ class Stack(Addresses):
         self._nginx_prefix = prefix
         nginx_conf.prepare_prefix(prefix)
         conf = os.path.join(prefix, "nginx.conf")
-        Path(conf).write_text(nginx_conf.render_main(self.nginx_site(), prefix), encoding="utf-8")
-        argv = [binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "logs", "error.log")]
+        logs = self.config.logs
+        for name in ("nginx-error.log", "nginx-access.log"):  # one run, one log
+            (logs / name).write_bytes(b"")
+        rendered = nginx_conf.render_main(self.nginx_site(), prefix, logs=str(logs))
+        Path(conf).write_text(rendered, encoding="utf-8")
+        argv = [binary, "-p", prefix, "-c", conf, "-e", str(logs / "nginx-error.log")]
         check = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise StartError(f"nginx rejected its configuration: {check.stderr.strip()[-300:]}")
@@ -409,10 +413,6 @@ class Stack(Addresses):
         for name in reversed(list(self.processes)):
             self.processes[name].stop()
         if self._nginx_prefix:
-            logs = os.path.join(self._nginx_prefix, "logs")
-            for log in ("error.log", "access.log"):
-                with contextlib.suppress(OSError):
-                    shutil.copy(os.path.join(logs, log), self.config.logs / f"nginx-{log}")
             shutil.rmtree(self._nginx_prefix, ignore_errors=True)
             self._nginx_prefix = None
         if self._postgres is not None:
@@ -429,23 +429,3 @@ class Stack(Addresses):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def with_overrides(config: StackConfig, **changes: Any) -> StackConfig:
-    """A copy of `config` with some fields changed (tests tune timeouts and limits)."""
-    return replace(config, **changes)
-
-
-def wait_edge(stack: Stack, host: str, path: str = "/healthz", timeout: float = 10.0) -> None:
-    """Wait until nginx answers 200 for `host` (used after restarts in tests)."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2.0) as client:
-        while True:
-            try:
-                if client.get(stack.edge_url + path, headers={"Host": host}).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise StartError(f"nginx did not answer 200 for Host {host} at {path}")
-            time.sleep(0.1)
