@@ -20,6 +20,7 @@ from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
 from ..core.cache import TtlCache
 from ..core.docs import docs_routes
+from ..core.hardening_docs import with_hardening, writes
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.upstream import create_client, registry_auth
@@ -103,7 +104,7 @@ def create_app(
     routes = [
         *endpoints.routes(),
         *docs_routes(
-            document,
+            with_hardening(document, idempotent=writes),
             title=TITLE,
             ui_path="/docs",
             schema_path="/docs/schema",

@@ -21,6 +21,7 @@ from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
 from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
+from ..core.hardening_docs import with_hardening
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.upstream import create_client
@@ -36,8 +37,12 @@ SERVICE = "step"
 IDEMPOTENT = frozenset({"/contests/user/my/task", "/contests/user/my/task/send_solution"})
 
 
+def idempotent_operation(method: str, path: str) -> bool:
+    return method == "POST" and path in IDEMPOTENT
+
+
 def idempotent_route(scope: Scope) -> bool:
-    return scope["method"] == "POST" and scope["path"] in IDEMPOTENT
+    return idempotent_operation(scope["method"], scope["path"])
 
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
@@ -154,7 +159,7 @@ def create_app(
         *api.routes(),
         *health_routes({"raida": raida_ready, "configs": configs_ready}),
         *docs_routes(
-            openapi_document,
+            with_hardening(openapi_document, idempotent=idempotent_operation),
             title=TITLE,
             ui_path="/docs",
             schema_path="/docs/schema",

@@ -27,6 +27,7 @@ from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.docs import docs_routes
 from ..core.errors import ApiError
+from ..core.hardening_docs import with_hardening, writes
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware
 from ..core.middleware import CancelOnDisconnect
@@ -159,7 +160,10 @@ def create_app(
     routes.append(Route("/info", info, methods=["GET", "OPTIONS"]))
     routes += health_routes({"database": database_answers, "schema": schema_is_current})
     routes += docs_routes(
-        openapi.build, title="Registry API", ui_path="/swagger-ui", schema_path="/schema"
+        with_hardening(openapi.build, idempotent=writes),
+        title="Registry API",
+        ui_path="/swagger-ui",
+        schema_path="/schema",
     )
     app = build_app(
         service=SERVICE,
