@@ -102,34 +102,27 @@ async def phase(
     return normal_times, normal_statuses, hostile_times, hostile_statuses
 
 
-async def bench(args: argparse.Namespace) -> str:
-    server = start_postgres()
-    database = server.create_database()
-    url = server.url(database)
+async def bench(args: argparse.Namespace, url: str) -> str:
     log_dir = Path(tempfile.mkdtemp(prefix="hostile-bench-"))
+    await migrate(url)
+    conn = await connect_once(url)
     try:
-        await migrate(url)
-        conn = await connect_once(url)
-        try:
-            projects = args.rows // ROWS_PER_PROJECT
-            await conn.execute(LOAD, 0, projects, json.dumps(seed_config_set()))
-            await conn.execute("ANALYZE configs_config")
-            rows = await conn.fetchval("SELECT count(*) FROM configs_config")
-            levels = await conn.fetch(
-                "SELECT DISTINCT project_id, account_id FROM configs_config "
-                "WHERE account_id IS NOT NULL LIMIT 2000"
-            )
-        finally:
-            await conn.close()
-        env = {**os.environ, "STEP_DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1"}
-        with service("registry", env, log_dir) as base:
-            quiet, quiet_status, _, _ = await phase(base, levels, args.seconds, args.normal, 0)
-            loud, loud_status, worst, worst_status = await phase(
-                base, levels, args.seconds, args.normal, args.hostile
-            )
+        projects = args.rows // ROWS_PER_PROJECT
+        await conn.execute(LOAD, 0, projects, json.dumps(seed_config_set()))
+        await conn.execute("ANALYZE configs_config")
+        rows = await conn.fetchval("SELECT count(*) FROM configs_config")
+        levels = await conn.fetch(
+            "SELECT DISTINCT project_id, account_id FROM configs_config "
+            "WHERE account_id IS NOT NULL LIMIT 2000"
+        )
     finally:
-        server.drop_database(database)
-        server.stop()
+        await conn.close()
+    env = {**os.environ, "STEP_DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1"}
+    with service("registry", env, log_dir) as base:
+        quiet, quiet_status, _, _ = await phase(base, levels, args.seconds, args.normal, 0)
+        loud, loud_status, worst, worst_status = await phase(
+            base, levels, args.seconds, args.normal, args.hostile
+        )
     q99, l99 = percentile(quiet, 99), percentile(loud, 99)
     lines = [
         f"machine: {machine()}",
@@ -155,7 +148,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--normal", type=int, default=4)
     parser.add_argument("--hostile", type=int, default=12)
-    print(asyncio.run(bench(parser.parse_args())))
+    args = parser.parse_args()
+    server = start_postgres()
+    database = server.create_database()
+    try:
+        print(asyncio.run(bench(args, server.url(database))))
+    finally:
+        server.drop_database(database)
+        server.stop()
 
 
 if __name__ == "__main__":

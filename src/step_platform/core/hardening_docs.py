@@ -4,6 +4,7 @@ on the operations that take it."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -38,7 +39,7 @@ def with_hardening(
     """`document` plus the caps and, where `idempotent(METHOD, path)`, the key header."""
 
     def build() -> dict[str, Any]:
-        doc = document()
+        doc = copy.deepcopy(document())  # the builders may share parts between calls
         info = doc.setdefault("info", {})
         info["description"] = info.get("description", "") + limits_description()
         for path, item in doc.get("paths", {}).items():
@@ -51,8 +52,8 @@ def with_hardening(
                 if "$ref" not in bad:
                     bad["description"] = bad.get("description", "") + LIMIT_NOTE
                 if idempotent(method.upper(), path.rstrip("/") or "/"):
-                    op.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
-                    responses.setdefault("422", KEY_REUSED)
+                    op.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+                    responses.setdefault("422", dict(KEY_REUSED))
         return doc
 
     return build

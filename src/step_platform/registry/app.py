@@ -52,6 +52,7 @@ class Settings:
     common: CommonSettings = field(default_factory=CommonSettings)
     pool_size: int = 10
     deadlines: Deadlines = field(default_factory=Deadlines)
+    costly_slots: int = 1  # DB_COSTLY_QUERIES: searches and data filters run at once
     api_token: str = field(default="", repr=False)  # REGISTRY_API_TOKEN; "" keeps it open
 
     @classmethod
@@ -68,6 +69,7 @@ class Settings:
                 statement=env.number(e, "DB_STATEMENT_TIMEOUT", 5.0, minimum=0.1),
             ),
             api_token=env.optional(e, "REGISTRY_API_TOKEN") or "",
+            costly_slots=env.integer(e, "DB_COSTLY_QUERIES", 1, minimum=1),
         )
 
 
@@ -133,7 +135,12 @@ def create_app(
 ) -> Starlette:
     """The registry app; the pool opens in the lifespan. It calls no upstream: `transports`
     is accepted for the common factory signature."""
-    store = Store(settings.database_url, pool_size=settings.pool_size, deadlines=settings.deadlines)
+    store = Store(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        deadlines=settings.deadlines,
+        costly_slots=settings.costly_slots,
+    )
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
 
     @asynccontextmanager

@@ -91,6 +91,17 @@ class DatabaseUnavailable(ApiError):
         super().__init__(503, "DATABASE_UNAVAILABLE", message, upstream="database")
 
 
+class DatabaseBusy(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "DATABASE_BUSY",
+            "Too many costly queries at once; retry later.",
+            headers={"Retry-After": "1"},
+            upstream="database",
+        )
+
+
 # What a database fault looks like from asyncpg: the socket (OSError, TimeoutError), the
 # connection (class 08, "does not exist", a protocol in a state it cannot leave), the server
 # going away or cancelling (class 57: admin shutdown, statement_timeout) or full (class 53).
@@ -139,12 +150,18 @@ class Store:
     """
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, deadlines: Deadlines | None = None
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        deadlines: Deadlines | None = None,
+        costly_slots: int = 1,
     ) -> None:
         self.url = url
         self.pool_size = pool_size
         self.deadlines = deadlines or Deadlines()
         self._pool: asyncpg.Pool | None = None
+        self._costly = asyncio.Semaphore(costly_slots)
 
     def server_settings(self) -> dict[str, str]:
         ms = str(int(self.deadlines.statement * 1000))
@@ -205,6 +222,23 @@ class Store:
                 # terminate of all backends): each is replaced on its next acquire
                 await self.pool.expire_connections()
             raise DatabaseUnavailable() from exc
+
+    @asynccontextmanager
+    async def costly(self, costly: bool = True) -> AsyncIterator[None]:
+        """At most `costly_slots` costly reads at once (searches, `data` filters): they cannot
+        take the pool or the CPU from cheap requests. A request waits for a slot no longer
+        than the statement deadline, then is 503 `DATABASE_BUSY` (retry later)."""
+        if not costly:
+            yield
+            return
+        try:
+            await asyncio.wait_for(self._costly.acquire(), self.deadlines.statement)
+        except TimeoutError:
+            raise DatabaseBusy() from None
+        try:
+            yield
+        finally:
+            self._costly.release()
 
     async def read(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """A read, tried once more on a new connection when the pooled one turns out dead

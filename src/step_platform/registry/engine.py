@@ -185,7 +185,8 @@ class Engine:
             total = await conn.fetchval(count_sql, *count_params) if query.paged else None
             return records, total
 
-        return await self.store.read(read)
+        async with self.store.costly(query.costly):
+            return await self.store.read(read)
 
     async def get(self, id: uuid.UUID) -> Record | None:
         return await self.store.read(lambda conn: conn.fetchrow(self.sql["get"], id))

@@ -55,6 +55,9 @@ class ListQuery:
     order: list[str] = field(default_factory=list)
     limit: int | None = None
     offset: int = 0
+    # Searches, `data` filters and JSON-path ordering read every candidate row's JSON: the
+    # store runs a bounded number of these at once (registry/db.py, `Store.costly`).
+    costly: bool = False
 
     @property
     def paged(self) -> bool:
@@ -268,6 +271,7 @@ class _Compiler:
             except data_filter.DataFilterError as exc:
                 self.fail("data", str(exc))
                 continue
+            self.out.costly = True
             self.where(data_filter.to_sql(parsed, self.out.params))
 
     def json_path(self, name: str) -> str | None:
@@ -304,6 +308,7 @@ class _Compiler:
         raw = self.value("search")
         if raw is None:
             return
+        self.out.costly = True
         if not fields:
             targets = [("", self.search_expression(n) or n) for n in self.kind.search_fields]
         terms = [quoted or bare for quoted, bare in _SEARCH_TERMS.findall(raw)]
@@ -336,6 +341,7 @@ class _Compiler:
                     self.fail("ordering", f'Unknown ordering field "{name}".')
                     continue
                 expression = f"({path})"
+                self.out.costly = True
             self.out.order.append(f"{expression} {'DESC' if descending else 'ASC'}")
         if self.out.order:
             self.out.order.append(DEFAULT_ORDER)  # a stable tie-break for paging
