@@ -276,3 +276,80 @@ def test_headers_over_the_cap_but_under_the_servers_buffer_are_400_naming_the_li
         response = client.get("/api/configs/", headers={"x-pad": "x" * 20_000})
     assert response.status_code == 400
     assert response.json()["detail"]["limit"] == "header_bytes"
+
+
+# --- item 8: a write whose answer was lost is retried safely with its Idempotency-Key --------
+
+
+@dataclass
+class Keyed:
+    sizes: dict[str, int] = field(default_factory=dict)  # marker -> items in that write
+    acknowledged: set[str] = field(default_factory=set)
+    retried: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+async def keyed_writer(client: httpx.AsyncClient, stop: float, keyed: Keyed) -> None:
+    """Each write without client ids (a repeat would be a second row) and with a key; a 503
+    or a lost answer is retried with the same key and body until it is answered."""
+    n = 0
+    while time.monotonic() < stop:
+        n += 1
+        marker = uuid.uuid4().hex
+        size = 5 if n % 5 == 0 else 1
+        items = [{"project_id": str(uuid.uuid4()), "data": {"w": marker, "i": i}}
+                 for i in range(size)]  # fmt: skip
+        keyed.sizes[marker] = size
+        path, body = ("/api/configs/", items) if size > 1 else ("/api/config/", items[0])
+        headers = {"Idempotency-Key": marker}
+        for attempt in range(40):
+            try:
+                response = await client.post(path, json=body, headers=headers)
+            except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code == 201:
+                keyed.acknowledged.add(marker)
+                keyed.retried += attempt > 0
+                break
+            if response is not None and response.status_code != 503:
+                keyed.failures.append(f"{response.status_code} {response.text[:200]}")
+                break
+            await asyncio.sleep(0.2)
+
+
+async def keyed_storm(registry: Registry) -> Keyed:
+    keyed = Keyed()
+    stop = time.monotonic() + STORM_SECONDS
+    async with httpx.AsyncClient(
+        base_url=registry.url, timeout=httpx.Timeout(CLIENT_TIMEOUT), trust_env=False
+    ) as client:
+        await asyncio.gather(
+            terminator(registry.database_url, stop),
+            *(keyed_writer(client, stop + 10, keyed) for _ in range(WRITERS)),
+        )
+    return keyed
+
+
+async def rows_per_marker(database_url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT data->>'w' AS marker, count(*) AS n FROM configs_config GROUP BY 1"
+        )
+    finally:
+        await conn.close()
+    return {r["marker"]: r["n"] for r in rows}
+
+
+def test_writes_retried_with_their_keys_under_the_fault_land_exactly_once(
+    registry_process: Registry,
+) -> None:
+    keyed = asyncio.run(keyed_storm(registry_process))
+    stored = asyncio.run(rows_per_marker(registry_process.database_url))
+
+    assert keyed.failures == []
+    assert keyed.retried > 0, "no write needed a retry: the fault did not bite"
+    assert keyed.acknowledged == set(keyed.sizes), "a write was never acknowledged"
+    wrong = {m: (stored.get(m, 0), size) for m, size in keyed.sizes.items()
+             if stored.get(m, 0) != size}  # fmt: skip
+    assert wrong == {}, f"(stored, sent) per write: {list(wrong.items())[:5]}"
