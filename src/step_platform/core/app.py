@@ -20,6 +20,7 @@ from starlette.types import Lifespan
 from . import settings as env
 from .errors import install_error_handlers
 from .ids import canonical_uuid
+from .metrics import Metrics, MetricsMiddleware, metrics_route
 from .middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -44,6 +45,8 @@ class CommonSettings:
     timeout: float = 10.0
     # Swagger UI's "Try it out" pre-fills this Project-ID (the demo sets its project)
     docs_project_id: str | None = None
+    # where worker processes of one host pool their metrics; empty: one process (see metrics.py)
+    metrics_multiprocess_dir: str = ""
 
     @classmethod
     def from_env(
@@ -62,11 +65,16 @@ class CommonSettings:
             connect_timeout=env.number(e, "UPSTREAM_CONNECT_TIMEOUT", 2.0),
             timeout=env.number(e, "UPSTREAM_TIMEOUT", 10.0),
             docs_project_id=docs_project_id(e),
+            metrics_multiprocess_dir=env.optional(e, "PROMETHEUS_MULTIPROC_DIR"),
         )
 
     def docs_examples(self) -> dict[str, str]:
         """Header examples for the OpenAPI document (what Swagger UI pre-fills)."""
         return {"Project-ID": self.docs_project_id} if self.docs_project_id else {}
+
+    def metrics(self) -> Metrics:
+        """A fresh set of metric families for one app."""
+        return Metrics(self.metrics_multiprocess_dir)
 
 
 def docs_project_id(e: env.Env) -> str | None:
@@ -101,9 +109,15 @@ def build_app(
     language: str = "en",
     cors: Cors | None = None,
     inner: Sequence[Middleware] = (),
+    metrics: Metrics | None = None,
 ) -> Starlette:
-    """`inner` middleware runs last, just before the routes (e.g. idempotency keys)."""
+    """`inner` middleware runs last, just before the routes (e.g. idempotency keys).
+    `metrics`: the app's metric families when the service also feeds them elsewhere (its
+    upstream clients, its pool); else a fresh set."""
+    metrics = metrics or common.metrics()
+    routes = [*routes, metrics_route(metrics)]
     middleware = [
+        Middleware(MetricsMiddleware, metrics=metrics, routes=routes),
         Middleware(
             RequestContextMiddleware,
             service=service,
@@ -135,4 +149,5 @@ def build_app(
     app.router.redirect_slashes = False
     install_error_handlers(app, language)
     app.state.service = service
+    app.state.metrics = metrics
     return app

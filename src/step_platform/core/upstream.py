@@ -12,7 +12,9 @@ request id as `X-Request-ID`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ import httpx
 
 from . import context
 from .errors import ApiError
+from .metrics import Metrics
 
 log = logging.getLogger("step_platform.upstream")
 
@@ -71,6 +74,38 @@ def registry_auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
+class MeteredTransport(httpx.AsyncBaseTransport):
+    """Counts every call to one upstream by outcome and times it to the response headers.
+
+    It wraps the transport rather than `call` so that every request a client sends is counted,
+    retries and health checks included: the figures are what the upstream actually received.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, upstream: str, metrics: Metrics):
+        self.inner = inner
+        self.upstream = upstream
+        self.metrics = metrics
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            response = await self.inner.handle_async_request(request)
+            outcome = f"{response.status_code // 100}xx"
+            return response
+        except httpx.TimeoutException:
+            outcome = "timeout"
+            raise
+        except asyncio.CancelledError:  # our caller gave up (e.g. its client went away)
+            outcome = "cancelled"
+            raise
+        finally:
+            self.metrics.upstream_call(self.upstream, outcome, time.perf_counter() - started)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def create_client(
     base_url: str,
     *,
@@ -79,14 +114,21 @@ def create_client(
     max_connections: int = 100,
     transport: httpx.AsyncBaseTransport | None = None,
     headers: Mapping[str, str] | None = None,
+    upstream: str = "",
+    metrics: Metrics | None = None,
 ) -> httpx.AsyncClient:
-    """One client per upstream, opened in the lifespan and shared by all requests."""
+    """One client per upstream, opened in the lifespan and shared by all requests; with
+    `metrics`, its calls are counted under `upstream`."""
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    if metrics is not None:
+        inner = transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        transport = MeteredTransport(inner, upstream=upstream, metrics=metrics)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        limits=limits,
         event_hooks={"request": [_add_request_id]},
         transport=transport,
         headers=headers,

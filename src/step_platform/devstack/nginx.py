@@ -40,6 +40,15 @@ class NginxMissing(RuntimeError):
 
 
 @dataclass(frozen=True)
+class InternalProxy:
+    """One address for several instances (`registry` on 127.0.0.1:8002 -> registry-1, -2)."""
+
+    name: str
+    listen: str
+    servers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Site:
     """What the server blocks need to know about the chain behind them."""
 
@@ -50,6 +59,8 @@ class Site:
     max_upload_bytes: int = 20 * MIB
     upstream_timeout: float = 10.0
     request_deadline: float | None = None  # STEP_REQUEST_DEADLINE; default from the timeout
+    # in-chain listeners balancing over several instances of one service, Host kept
+    internal: tuple[InternalProxy, ...] = ()
 
     @property
     def step_deadline(self) -> float:
@@ -129,6 +140,24 @@ def _server(site: Site, *, server_name: str, backend: str, upstream: str, defaul
 }}"""
 
 
+def _internal(site: Site, proxy: InternalProxy) -> str:
+    return f"""# {proxy.name}: one in-chain address for its instances
+server {{
+    listen {proxy.listen};
+
+    client_max_body_size {site.client_max_body_size};
+
+    location / {{
+        proxy_pass http://{proxy.name}_instances;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Request-ID $step_request_id;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_read_timeout {site.proxy_read_timeout}s;
+    }}
+}}"""
+
+
 def render_http(site: Site) -> str:
     """The http-level part: request-id map, upstreams and the two server blocks of section 7."""
     return "\n\n".join(
@@ -155,6 +184,8 @@ def render_http(site: Site) -> str:
                 upstream="step",
                 default=True,
             ),
+            *(_upstream(f"{p.name}_instances", p.servers) for p in site.internal),
+            *(_internal(site, p) for p in site.internal),
         ]
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
@@ -35,6 +37,9 @@ MIB = 1024 * 1024
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
+# Step's own User Center identity: its CONFIGS_SERVICE_TOKEN registers it as a config consumer.
+STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
+STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -118,16 +123,24 @@ class Addresses:
         return f"http://{LISTEN_HOST}:{self.ports.nginx}"
 
     def url(self, service: str) -> str:
-        """`registry`, `configs`, `raida-mock`, `user-center-mock`, `step` / `step-N`."""
+        """`registry`, `configs`, `raida-mock`, `user-center-mock`, `step` / `step-N`, and
+        `registry-N` / `configs-N` when there are several (`registry` is then nginx's
+        in-chain address for them)."""
         port = {
             "registry": self.ports.registry,
             "configs": self.ports.configs,
             "raida-mock": self.ports.raida,
             "user-center-mock": self.ports.user_center,
         }.get(service)
-        if port is None and service.startswith("step"):
-            index = int(service.split("-")[1]) - 1 if "-" in service else 0
-            port = self.ports.step[index]
+        instance = re.fullmatch(r"(step|registry|configs)(?:-(\d+))?", service)
+        if instance and (port is None or instance.group(2)):
+            index = int(instance.group(2) or 1) - 1
+            listeners = {
+                "step": self.ports.step,
+                "registry": self.ports.registry_instances,
+                "configs": self.ports.configs_instances,
+            }[instance.group(1)]
+            port = listeners[index] if index < len(listeners) else None
         if port is None or (self.published is not None and service not in self.published):
             raise KeyError(f"{service} is not reachable from the host in this stack")
         return f"http://{LISTEN_HOST}:{port}"
@@ -155,6 +168,7 @@ class Stack(Addresses):
         self._database: str | None = None
         self._nginx_prefix: str | None = None
         self._secret = secrets.token_hex(24)
+        self.step_service_token: str | None = None
 
     @property
     def postgres(self) -> PostgresServer | None:
@@ -189,7 +203,7 @@ class Stack(Addresses):
         c, p = self.config, self.ports
         hosts = (f".{c.domain}", "127.0.0.1", "localhost")
         env = self._common_env(name)
-        base = name.split("-")[0] if name.startswith("step") else name
+        base = base_of(name)
         if base == "registry":
             assert self._postgres is not None and self._database is not None
             env.update(self._postgres.env(self._database))
@@ -224,6 +238,8 @@ class Stack(Addresses):
                     "DOCS_PROJECT_ID": c.project_id,
                 }
             )
+            if self.step_service_token:
+                env["CONFIGS_SERVICE_TOKEN"] = self.step_service_token
         elif base == "raida-mock":
             env.update({"USER_RAIDA": c.raida_user, "PASSWD_RAIDA": c.raida_password})
             if c.persist_raida:
@@ -243,7 +259,7 @@ class Stack(Addresses):
     # --- starting ----------------------------------------------------------------------
 
     def _spawn(self, name: str) -> ManagedProcess:
-        base = name.split("-")[0] if name.startswith("step") else name
+        base = base_of(name)
         port = int(self.url(name).rsplit(":", 1)[1])
         proc = ManagedProcess(
             name,
@@ -263,6 +279,29 @@ class Stack(Addresses):
     def step_names(self) -> list[str]:
         return [f"step-{i}" for i in range(1, len(self.ports.step) + 1)]
 
+    def instance_names(self, service: str) -> list[str]:
+        """`registry` / `configs`, or `registry-1`, `registry-2`... when there are several."""
+        ports = {
+            "registry": self.ports.registry_instances,
+            "configs": self.ports.configs_instances,
+        }[service]
+        return [f"{service}-{i}" for i in range(1, len(ports) + 1)] or [service]
+
+    def internal_proxies(self) -> tuple[nginx_conf.InternalProxy, ...]:
+        """nginx's in-chain listeners, one per service that runs as several instances."""
+        return tuple(
+            nginx_conf.InternalProxy(
+                name=service,
+                listen=f"{LISTEN_HOST}:{port}",
+                servers=tuple(f"{LISTEN_HOST}:{p}" for p in instances),
+            )
+            for service, port, instances in (
+                ("registry", self.ports.registry, self.ports.registry_instances),
+                ("configs", self.ports.configs, self.ports.configs_instances),
+            )
+            if instances
+        )
+
     def start(self) -> Stack:
         """Bring the chain up; on any failure stop what was started and re-raise."""
         c = self.config
@@ -274,14 +313,29 @@ class Stack(Addresses):
             self._start_postgres()
             with self.progress.step("migrations"):
                 self._migrate()
-            first = [n for n in ("registry", "user-center-mock", "raida-mock") if c.runs(n)]
+            first = [
+                n
+                for n in (*self.instance_names("registry"), "user-center-mock", "raida-mock")
+                if c.runs(base_of(n))
+            ]
             with self.progress.step("registry, simulators") as note:
                 for name in first:
                     self._spawn(name)
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
+                self.step_service_token = self.token(
+                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
+                )
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
-            second = [n for n in ("configs", *self.step_names()) if c.runs(n.split("-")[0])]
+            if self.internal_proxies():
+                # the instances reach each other through nginx: it starts before they do
+                with self.progress.step("nginx (in-chain)"):
+                    self._start_nginx(nginx_bin)
+            second = [
+                n
+                for n in (*self.instance_names("configs"), *self.step_names())
+                if c.runs(base_of(n))
+            ]
             with self.progress.step("configs, step") as note:
                 for name in second:
                     self._spawn(name)
@@ -294,7 +348,9 @@ class Stack(Addresses):
                 )
                 note(f"{len(loaded)} types")
             with self.progress.step("nginx") as note:
-                self._start_nginx(nginx_bin)
+                if "nginx" not in self.processes:
+                    self._start_nginx(nginx_bin)
+                self._wait_edge()
                 note(f"port {self.ports.nginx}")
         except BaseException:
             self.stop()
@@ -335,13 +391,15 @@ class Stack(Addresses):
             raise StartError(f"migrations failed (see {log}): " + " / ".join(tail))
 
     def nginx_site(self) -> nginx_conf.Site:
+        configs = self.ports.configs_instances or (self.ports.configs,)
         return nginx_conf.Site(
             domain=self.config.domain,
             listen=f"{LISTEN_HOST}:{self.ports.nginx}",
             step_servers=tuple(f"{LISTEN_HOST}:{port}" for port in self.ports.step),
-            configs_servers=(f"{LISTEN_HOST}:{self.ports.configs}",),
+            configs_servers=tuple(f"{LISTEN_HOST}:{port}" for port in configs),
             max_upload_bytes=self.config.max_upload_bytes,
             upstream_timeout=self.config.upstream_timeout,
+            internal=self.internal_proxies(),
         )
 
     def _start_nginx(self, binary: str) -> None:
@@ -364,6 +422,9 @@ class Stack(Addresses):
         )
         proc.start()
         self.processes["nginx"] = proc
+
+    def _wait_edge(self) -> None:
+        proc = self.processes["nginx"]
         deadline = time.monotonic() + self.config.ready_timeout
         for service, host in (
             ("step", self.config.step_host),
@@ -429,3 +490,8 @@ class Stack(Addresses):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def base_of(name: str) -> str:
+    """The service an instance name belongs to: `step-2` -> `step`, `raida-mock` stays."""
+    return re.sub(r"-\d+$", "", name)

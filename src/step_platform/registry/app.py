@@ -135,11 +135,13 @@ def create_app(
 ) -> Starlette:
     """The registry app; the pool opens in the lifespan. It calls no upstream: `transports`
     is accepted for the common factory signature."""
+    metrics = settings.common.metrics()
     store = Store(
         settings.database_url,
         pool_size=settings.pool_size,
         deadlines=settings.deadlines,
         costly_slots=settings.costly_slots,
+        metrics=metrics,
     )
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
 
@@ -178,6 +180,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         inner=[Middleware(IdempotencyMiddleware, store=PostgresKeys(store))],
+        metrics=metrics,
     )
     app.add_middleware(SecurityHeaders)
     if settings.api_token:

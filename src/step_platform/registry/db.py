@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ import asyncpg
 
 from ..core import settings as env
 from ..core.errors import ApiError
+from ..core.metrics import Metrics
 
 log = logging.getLogger("step_platform.registry")
 
@@ -156,12 +157,16 @@ class Store:
         pool_size: int = 10,
         deadlines: Deadlines | None = None,
         costly_slots: int = 1,
+        metrics: Metrics | None = None,
     ) -> None:
         self.url = url
         self.pool_size = pool_size
         self.deadlines = deadlines or Deadlines()
         self._pool: asyncpg.Pool | None = None
         self._costly = asyncio.Semaphore(costly_slots)
+        # With `metrics`, the pool's size limit and the connections checked out of it are
+        # gauges, so `replicas × DB_POOL_SIZE` against Postgres's `max_connections` is watched.
+        self.metrics = metrics
 
     def server_settings(self) -> dict[str, str]:
         ms = str(int(self.deadlines.statement * 1000))
@@ -184,12 +189,16 @@ class Store:
             max_inactive_connection_lifetime=60.0,
             server_settings=self.server_settings(),
         )
+        if self.metrics is not None:
+            self.metrics.pool_max.set(self.pool_size)
 
     async def disconnect(self) -> None:
         """Closes the pool gracefully, or terminates it: shutdown never waits on a database."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        if self.metrics is not None:
+            self.metrics.pool_max.set(0)
         try:
             await asyncio.wait_for(pool.close(), self.deadlines.close)
         except (TimeoutError, *FAULTS):
@@ -213,6 +222,7 @@ class Store:
             async with (
                 self.pool.acquire(timeout=self.deadlines.statement) as conn,
                 asyncio.timeout(self.deadlines.statement),  # no request holds it longer
+                self._checked_out(),
             ):
                 yield conn
         except FAULTS as exc:
@@ -222,6 +232,17 @@ class Store:
                 # terminate of all backends): each is replaced on its next acquire
                 await self.pool.expire_connections()
             raise DatabaseUnavailable() from exc
+
+    @contextmanager
+    def _checked_out(self) -> Iterator[None]:
+        if self.metrics is None:
+            yield
+            return
+        self.metrics.pool_in_use.inc()
+        try:
+            yield
+        finally:
+            self.metrics.pool_in_use.dec()
 
     @asynccontextmanager
     async def costly(self, costly: bool = True) -> AsyncIterator[None]:
