@@ -13,8 +13,8 @@ from .limits import LIMITS
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 LIMIT_NOTE = (
-    " A request over a cost cap is 400 `LIMIT_EXCEEDED` with `detail.limit` (the cap's name) "
-    "and `detail.max`."
+    " A request over a cost cap is 400 `LIMIT_EXCEEDED` with `detail.limit` (the cap's name, "
+    "listed with its value under `x-cost-caps`) and `detail.max`."
 )
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -28,11 +28,6 @@ IDEMPOTENCY_KEY = {
 KEY_REUSED = {"description": "`IDEMPOTENCY_KEY_REUSED`: the key was used with another request."}
 
 
-def limits_description() -> str:
-    rows = "\n".join(f"| `{name}` | {value} |" for name, value in asdict(LIMITS).items())
-    return f"\n\n### Cost caps\n\n| limit | max |\n|---|---|\n{rows}\n"
-
-
 def with_hardening(
     document: Callable[[], dict[str, Any]], *, idempotent: Callable[[str, str], bool]
 ) -> Callable[[], dict[str, Any]]:
@@ -40,8 +35,7 @@ def with_hardening(
 
     def build() -> dict[str, Any]:
         doc = copy.deepcopy(document())  # the builders may share parts between calls
-        info = doc.setdefault("info", {})
-        info["description"] = info.get("description", "") + limits_description()
+        doc["x-cost-caps"] = asdict(LIMITS)  # the caps by name, as `detail.limit` names them
         for path, item in doc.get("paths", {}).items():
             for method in METHODS:
                 op = item.get(method)

@@ -80,10 +80,13 @@ class Site:
         return math.ceil(self.step_deadline) + 10
 
 
-def _upstream(name: str, servers: Sequence[str]) -> str:
-    # A write repeated with its Idempotency-Key reaches the instance that holds its answer;
-    # without the header (an empty key) nginx balances round-robin as before.
-    lines = [f"upstream {name} {{", "    hash $http_idempotency_key consistent;"]
+def _upstream(name: str, servers: Sequence[str], *, by_key: bool = False) -> str:
+    # `by_key` (the public blocks): a write repeated with its Idempotency-Key reaches the
+    # instance that holds its answer; without the header (an empty key) nginx balances
+    # round-robin as before.
+    lines = [f"upstream {name} {{"]
+    if by_key:
+        lines.append("    hash $http_idempotency_key consistent;")
     lines += [f"    server {server};" for server in servers]
     lines += ["    keepalive 16;", "}"]
     return "\n".join(lines)
@@ -166,8 +169,8 @@ def render_http(site: Site) -> str:
             "# The client's X-Request-ID is kept; nginx makes one when there is none.\n"
             "map $http_x_request_id $step_request_id {\n"
             '    default $http_x_request_id;\n    "" $request_id;\n}',
-            _upstream("step_backend", site.step_servers),
-            _upstream("configs_backend", site.configs_servers),
+            _upstream("step_backend", site.step_servers, by_key=True),
+            _upstream("configs_backend", site.configs_servers, by_key=True),
             "# configs_service\n"
             + _server(
                 site,

@@ -30,6 +30,7 @@ from ..core.errors import ApiError
 from ..core.hardening_docs import with_hardening, writes
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware
+from ..core.metrics import METRICS_PATH
 from ..core.middleware import CancelOnDisconnect
 from ..core.versions import REGISTRY_API
 from . import migrations, openapi
@@ -98,10 +99,10 @@ class SecurityHeaders:
 
 class TokenRequired:
     """With `REGISTRY_API_TOKEN` set, every request needs `Authorization: Bearer <token>`
-    (401 otherwise); the health routes stay open for orchestrators' probes. Unset, the
-    registry is open as the original."""
+    (401 otherwise); the health routes and `/metrics` stay open for orchestrators' probes and
+    scrapers (not exposed publicly). Unset, the registry is open as the original."""
 
-    OPEN = ("/healthz", "/readyz")
+    OPEN = ("/healthz", "/readyz", METRICS_PATH)
 
     def __init__(self, app: ASGIApp, *, token: str) -> None:
         self.app = app

@@ -222,9 +222,9 @@ class Store:
             async with (
                 self.pool.acquire(timeout=self.deadlines.statement) as conn,
                 asyncio.timeout(self.deadlines.statement),  # no request holds it longer
-                self._checked_out(),
             ):
-                yield conn
+                with self._checked_out():
+                    yield conn
         except FAULTS as exc:
             log.warning("database fault: %r", exc)
             if isinstance(exc, DEAD_CONNECTION):

@@ -63,10 +63,13 @@ async def test_with_the_token_the_registry_answers(guarded_registry: Any) -> Non
         assert len((await trusted.get("/api/configs/")).json()) == 1
 
 
-async def test_health_routes_stay_open_for_probes(guarded_registry: Any) -> None:
+async def test_health_and_metrics_stay_open_for_probes_and_scrapers(
+    guarded_registry: Any,
+) -> None:
     async with client(guarded_registry, "http://registry.test") as anonymous:
         assert (await anonymous.get("/healthz")).status_code == 200
         assert (await anonymous.get("/readyz")).status_code == 200
+        assert (await anonymous.get("/metrics")).status_code == 200
 
 
 async def test_the_configs_service_sends_the_token(
