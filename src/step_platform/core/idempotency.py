@@ -28,6 +28,7 @@ from typing import Protocol
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError
+from .middleware import raw_header
 
 HEADER = b"idempotency-key"
 TTL_SECONDS = 24 * 3600
@@ -89,11 +90,12 @@ class MemoryKeys:
         self.ttl = ttl
         self.capacity = capacity
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # key -> (lock, requests using it)
 
     @asynccontextmanager
     async def slot(self, key: str, fingerprint: str) -> AsyncIterator[Slot]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
             async with lock:
                 entry = self._entries.get(key)
@@ -114,15 +116,11 @@ class MemoryKeys:
                     while len(self._entries) > self.capacity:
                         self._entries.popitem(last=False)
         finally:
-            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
-                self._locks.pop(key, None)
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value)
-    return None
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 _BOUNDARY = re.compile(rb';\s*boundary="?([^";]+)"?', re.IGNORECASE)
@@ -135,7 +133,7 @@ def fingerprint(scope: Scope, body: bytes) -> str:
     for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b"")):
         digest.update(part + b"\0")
     for name in FINGERPRINTED:
-        value = _header(scope, name) or b""
+        value = raw_header(scope, name) or b""
         if name == b"content-type" and (boundary := _BOUNDARY.search(value)):
             body = body.replace(boundary.group(1), b"")
             value = value[: boundary.start()]
@@ -146,7 +144,7 @@ def fingerprint(scope: Scope, body: bytes) -> str:
 
 def scoped_key(scope: Scope, key: str) -> str:
     """The stored key: the client's key within its credentials (a hash of Authorization)."""
-    credentials = hashlib.sha256(_header(scope, b"authorization") or b"").hexdigest()[:32]
+    credentials = hashlib.sha256(raw_header(scope, b"authorization") or b"").hexdigest()[:32]
     return f"{credentials}:{key}"
 
 
@@ -168,7 +166,7 @@ class IdempotencyMiddleware:
         self.applies = applies or (lambda scope: scope["method"] in WRITES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = _header(scope, HEADER) if scope["type"] == "http" else None
+        raw = raw_header(scope, HEADER) if scope["type"] == "http" else None
         if raw is None or not self.applies(scope):
             await self.app(scope, receive, send)
             return
