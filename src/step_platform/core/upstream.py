@@ -156,9 +156,13 @@ async def call(
 
 
 def json_of(response: httpx.Response, upstream: str) -> Any:
-    """The parsed body, or 502 when the upstream sent something that is not JSON."""
+    """The parsed body, or 502 when the upstream sent something that is not JSON (or JSON
+    nested deeper than this process can parse)."""
     try:
         return response.json()
     except ValueError:
         log.warning("%s answered %s with a non-JSON body", upstream, response.status_code)
         raise UpstreamBadResponse(upstream, "non-JSON body") from None
+    except RecursionError:  # e.g. a row stored before the depth cap, nested ~1000 deep
+        log.warning("%s answered %s with a body nested too deep", upstream, response.status_code)
+        raise UpstreamBadResponse(upstream, "body nested too deep") from None
