@@ -399,8 +399,14 @@ class Stack(Addresses):
             configs_servers=tuple(f"{LISTEN_HOST}:{port}" for port in configs),
             max_upload_bytes=self.config.max_upload_bytes,
             upstream_timeout=self.config.upstream_timeout,
+            request_deadline=self._step_deadline(),
             internal=self.internal_proxies(),
         )
+
+    def _step_deadline(self) -> float | None:
+        """STEP_REQUEST_DEADLINE when the stack sets it for step (nginx waits longer)."""
+        value = self.config.service_env.get("step", {}).get("STEP_REQUEST_DEADLINE")
+        return float(value) if value else None
 
     def _start_nginx(self, binary: str) -> None:
         prefix = tempfile.mkdtemp(prefix="step-nginx-")

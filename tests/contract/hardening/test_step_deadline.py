@@ -116,3 +116,15 @@ async def test_readyz_fails_when_raida_stops_answering_despite_a_cached_token(
     assert response.status_code == 503
     assert response.json()["checks"]["raida"].startswith("fail")
     assert time.monotonic() - started < 4.0
+
+
+def test_a_stack_setting_the_step_deadline_renders_nginx_longer(tmp_path: Any) -> None:
+    from step_platform.devstack.ports import PortMap
+    from step_platform.devstack.stack import Stack, StackConfig
+
+    config = StackConfig(
+        ports=PortMap.free(),
+        state_dir=tmp_path,
+        service_env={"step": {"STEP_REQUEST_DEADLINE": "55"}},
+    )
+    assert Stack(config).nginx_site().proxy_read_timeout == 65
