@@ -32,7 +32,13 @@ EDGE_ERRORS: dict[int, tuple[str, str]] = {
     502: ("UPSTREAM_ERROR", "Сервис {upstream} недоступен или ответил ошибкой."),
     503: ("UPSTREAM_UNAVAILABLE", "Сервис {upstream} недоступен."),
     504: ("UPSTREAM_TIMEOUT", "Сервис {upstream} не ответил вовремя."),
+    # requests nginx refuses before any service sees them: malformed, or a header line past
+    # its buffers (494, answered as 400)
+    400: ("BAD_REQUEST", "Некорректный запрос."),
+    494: ("HEADERS_TOO_LARGE", "Заголовки запроса слишком велики."),
 }
+# nginx's internal 494 is not a status to send: the client gets a 400.
+EDGE_STATUS = {494: 400}
 
 
 class NginxMissing(RuntimeError):
@@ -96,7 +102,7 @@ def edge_error_body(code: int, upstream: str) -> str:
     """The envelope nginx answers with for `code`, naming the service behind it."""
     error_code, message = EDGE_ERRORS[code]
     detail = {"code": error_code, "message": message.format(upstream=upstream)}
-    if code != 413:
+    if code >= 500:
         detail["upstream"] = upstream
     return json.dumps({"detail": detail}, ensure_ascii=False, separators=(",", ":"))
 
@@ -111,7 +117,7 @@ def _error_locations(upstream: str) -> str:
             f"        default_type application/json;\n"
             f"        add_header X-Request-ID $step_request_id always;\n"
             f"        add_header X-Served-By edge/nginx always;\n"
-            f"        return {code} '{edge_error_body(code, upstream)}';\n"
+            f"        return {EDGE_STATUS.get(code, code)} '{edge_error_body(code, upstream)}';\n"
             f"    }}"
         )
     return "\n".join(out)
