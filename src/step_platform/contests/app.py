@@ -81,7 +81,7 @@ class Settings:
     def deadline(self) -> float:
         if self.request_deadline is not None:
             return self.request_deadline
-        return default_request_deadline(self.common.timeout)
+        return default_request_deadline(self.common.timeout, self.common.connect_timeout)
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
@@ -102,7 +102,10 @@ class Settings:
             configs_service_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
             common=common,
             request_deadline=env.number(
-                e, "STEP_REQUEST_DEADLINE", default_request_deadline(common.timeout), minimum=0.1
+                e,
+                "STEP_REQUEST_DEADLINE",
+                default_request_deadline(common.timeout, common.connect_timeout),
+                minimum=0.1,
             ),
         )
 

@@ -22,12 +22,16 @@ from ..core.errors import ApiError
 
 log = logging.getLogger("step_platform.step")
 
-# join and send_solution: a handful of sequential Raida calls, each bounded by the timeout.
+# join and send_solution: a handful of sequential Raida calls, each bounded by its connect
+# and total timeouts.
 CALLS_PER_REQUEST = 3
+DEFAULT_CONNECT_TIMEOUT = 2.0  # UPSTREAM_CONNECT_TIMEOUT's default
 
 
-def default_request_deadline(upstream_timeout: float) -> float:
-    return CALLS_PER_REQUEST * upstream_timeout
+def default_request_deadline(
+    upstream_timeout: float, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+) -> float:
+    return CALLS_PER_REQUEST * (connect_timeout + upstream_timeout)
 
 
 def deadline_exceeded(seconds: float) -> ApiError:

@@ -116,10 +116,13 @@ FAULTS: tuple[type[BaseException], ...] = (
 )
 
 
-# A connection whose backend is gone (as opposed to a database that does not answer).
+# A connection whose backend is gone (as opposed to a database that does not answer). asyncpg
+# may also read a terminated backend's farewell as a protocol in a state it cannot leave
+# ("cannot switch to state 11; another operation is in progress"): that connection is dead too.
 DEAD_CONNECTION = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.exceptions.AdminShutdownError,
+    asyncpg.InternalClientError,
     ConnectionError,
 )
 T = TypeVar("T")
@@ -224,7 +227,11 @@ class Store:
                 asyncio.timeout(self.deadlines.statement),  # no request holds it longer
             ):
                 with self._checked_out():
-                    yield conn
+                    try:
+                        yield conn
+                    except DEAD_CONNECTION:
+                        conn.terminate()  # never back into the pool
+                        raise
         except FAULTS as exc:
             log.warning("database fault: %r", exc)
             if isinstance(exc, DEAD_CONNECTION):

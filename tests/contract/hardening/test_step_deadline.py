@@ -84,7 +84,7 @@ async def test_a_send_past_the_deadline_is_504_and_undone(
     assert task["attachments"] == []
 
 
-def test_the_deadline_defaults_to_three_upstream_timeouts(user_center: Any) -> None:
+def test_the_deadline_defaults_to_three_calls_with_their_timeouts(user_center: Any) -> None:
     settings = Settings.from_env(
         {
             "BASE_URL": "http://raida",
@@ -98,11 +98,11 @@ def test_the_deadline_defaults_to_three_upstream_timeouts(user_center: Any) -> N
             "UPSTREAM_TIMEOUT": "10",
         }
     )
-    assert settings.deadline == 30.0
+    assert settings.deadline == 3 * (2.0 + 10.0)
 
 
 def test_nginx_waits_longer_than_the_step_deadline() -> None:
-    assert Site(upstream_timeout=10).proxy_read_timeout == 40
+    assert Site(upstream_timeout=10).proxy_read_timeout == 46
     assert Site(upstream_timeout=10, request_deadline=50).proxy_read_timeout == 60
 
 
