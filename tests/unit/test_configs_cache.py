@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from step_platform.configs.cache import ConfigCache
+from step_platform.core.cache import ConfigCache
 
 P = "project-1"
 Q = "project-2"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -17,12 +18,14 @@ from starlette.applications import Starlette
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
+from ..core.cache import ConfigCache
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
+from ..core.feed import FeedFollower
 from ..core.health import health_routes
 from ..core.upstream import create_client
-from .cache import ConfigCache
 from .openapi import TITLE, document
-from .registry_client import RegistryClient
+from .registry_client import CHANGES_PATH, RegistryClient
 from .routes import ConfigsEndpoints, registry_ready
 
 SERVICE = "configs"
@@ -77,8 +80,16 @@ def create_app(
     """
     transports = transports or {}
     verifier = settings.auth.verifier()
-    cache = ConfigCache(settings.cache_ttl, max_entries=settings.cache_max_entries)
-    endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
+    cache: ConfigCache[Any] = ConfigCache(
+        settings.cache_ttl, max_entries=settings.cache_max_entries
+    )
+    # "something changed for project P", from the registry's change feed: wakes blocking
+    # reads and drops cached sets, whichever instance made the change
+    signal = ChangeSignal()
+    signal.add_listener(cache.forget)
+    endpoints = ConfigsEndpoints(
+        verifier=verifier, cache=cache, write_role=settings.write_role, signal=signal
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,7 +101,14 @@ def create_app(
         )
         async with http:
             app.state.registry = RegistryClient(http)
-            yield
+            feed = FeedFollower(http, CHANGES_PATH, signal, timeout=settings.common.timeout)
+            app.state.feed = feed
+            if cache.enabled:  # cached sets are dropped through the feed: follow it now
+                await feed.start(ready_timeout=settings.common.connect_timeout)
+            try:
+                yield
+            finally:
+                await feed.stop()
 
     routes = [
         *endpoints.routes(),
@@ -105,4 +123,5 @@ def create_app(
         language="ru",
     )
     app.state.cache = cache
+    app.state.signal = signal
     return app

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
 from ..core.errors import ApiError
 from ..core.health import health_routes
@@ -30,7 +31,8 @@ from . import migrations, openapi
 from .db import Store, database_url_from_env
 from .engine import Engine
 from .kinds import KINDS
-from .routes import KindRoutes
+from .listener import RevisionListener
+from .routes import KindRoutes, RevisionRoutes
 
 log = logging.getLogger("step_platform.registry")
 
@@ -95,13 +97,17 @@ def create_app(
     is accepted for the common factory signature."""
     store = Store(settings.database_url, pool_size=settings.pool_size)
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
+    signal = ChangeSignal()
+    listener = RevisionListener(settings.database_url, signal)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await store.connect()
+        await listener.start()
         try:
             yield {}
         finally:
+            await listener.stop()
             await store.disconnect()
 
     async def database_answers(request: Request) -> None:
@@ -116,7 +122,8 @@ def create_app(
 
     routes: list[BaseRoute] = []
     for kind in KINDS:
-        routes += KindRoutes(kind, engines[kind.plural]).routes()
+        routes += KindRoutes(kind, engines[kind.plural], signal).routes()
+    routes += RevisionRoutes(store, signal).routes()
     routes.append(Route("/info", info, methods=["GET", "OPTIONS"]))
     routes += health_routes({"database": database_answers, "schema": schema_is_current})
     routes += docs_routes(
@@ -127,4 +134,6 @@ def create_app(
     for error in (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError):
         app.add_exception_handler(error, database_unavailable)
     app.state.store = store
+    app.state.signal = signal
+    app.state.listener = listener
     return app
