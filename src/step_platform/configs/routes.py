@@ -141,7 +141,7 @@ class ConfigsEndpoints:
         self.cache = cache
         self.write_role = write_role
         self.locks = KeyedLock()
-        self.signal = signal or ChangeSignal()
+        self.signal = signal if signal is not None else ChangeSignal()
 
     def routes(self) -> list[Route]:
         # declared without the final slash: PathNormalizeMiddleware serves `/x`, `/x/`, `//x/`;

@@ -7,6 +7,7 @@ process with `transports={"configs": ASGITransport(configs_app), "raida": ASGITr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -18,16 +19,19 @@ from starlette.applications import Starlette
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
 from ..core.auth import AuthSettings
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
+from ..core.feed import FeedFollower
 from ..core.health import health_routes
 from ..core.upstream import create_client
-from .configs_client import ConfigsClient
+from .configs_client import CHANGES_PATH, ConfigsClient
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
 from .routes import StepApi
 from .submission import claim_lease
 
 SERVICE = "step"
+log = logging.getLogger("step_platform.contests")
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 # Room for the multipart envelope around the file (boundaries, part headers, text fields).
 MULTIPART_ALLOWANCE = 256 * 1024
@@ -45,6 +49,7 @@ class Settings:
     time_zone: str = "UTC"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     config_cache_ttl: float = 5.0
+    configs_token: str = ""  # step's own token at the configs service: follows its changes
     common: CommonSettings = field(default_factory=CommonSettings)
 
     @classmethod
@@ -63,6 +68,7 @@ class Settings:
             time_zone=time_zone,
             max_upload_bytes=env.integer(e, "STEP_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, minimum=1),
             config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
+            configs_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
             common=common,
         )
 
@@ -107,6 +113,26 @@ def create_app(
             api.configs = ConfigsClient(
                 configs_http, cache_ttl=settings.config_cache_ttl, deadline=deadline
             )
+            feed = None
+            if settings.configs_token and settings.config_cache_ttl > 0:
+                # one long-poll of the configs service's change feed drops changed projects
+                signal = ChangeSignal()
+                signal.add_listener(api.configs.cache.forget)
+                feed = FeedFollower(
+                    configs_http,
+                    CHANGES_PATH,
+                    signal,
+                    headers={"Authorization": f"Bearer {settings.configs_token}"},
+                    timeout=common.timeout,
+                )
+                await feed.start(ready_timeout=common.connect_timeout)
+            elif settings.config_cache_ttl > 0:
+                log.warning(
+                    "CONFIGS_SERVICE_TOKEN is not set: config changes reach this instance "
+                    "only when its cache entries expire (CONFIG_CACHE_TTL=%s)",
+                    settings.config_cache_ttl,
+                )
+            app.state.configs_feed = feed
             api.raida = RaidaClient(
                 raida_http,
                 username=settings.raida_user,
@@ -117,6 +143,8 @@ def create_app(
             try:
                 yield
             finally:
+                if feed is not None:
+                    await feed.stop()
                 api.configs = None
                 api.raida = None
 

@@ -1,8 +1,11 @@
 """Reading a project's config set from the configs service, with the caller's credentials.
 
 The configs service authorises with the caller's token, so its answer belongs to that caller:
-the short-lived cache is keyed by user id, Project-ID, Account-ID and the types asked for, and
-is never shared across users. The path is `/configs/{types}/` with its final slash (the
+the short-lived cache is keyed by Project-ID, user id, Account-ID and the types asked for, and
+is never shared across users. A project's entries are dropped as soon as the configs service's
+change feed names the project (`core.feed`, followed when `CONFIGS_SERVICE_TOKEN` is set), so
+a config write reaches every step instance within the feed's latency; the TTL is the fallback
+when the feed is not followed or broken. The path is `/configs/{types}/` with its final slash (the
 original asked without it and paid a 301 hop on every request), joined to
 `CONFIGS_SERVICE_URL` whether or not that ends with a slash.
 
@@ -16,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ..core.auth import MESSAGES as AUTH_MESSAGES
+from ..core.cache import ConfigCache
 from ..core.errors import ApiError
 from ..core.headers import Context
 from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
@@ -32,35 +35,9 @@ log = logging.getLogger("step_platform.contests.configs")
 
 UPSTREAM = "configs"
 MAX_ENTRIES = 4096
+CHANGES_PATH = "configs/_changes/"
 
 CacheKey = tuple[str, str, str | None, tuple[str, ...]]
-
-
-class TtlCache:
-    """A small bounded map whose entries expire; `ttl <= 0` disables it."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float], max_entries: int = MAX_ENTRIES):
-        self.ttl = ttl
-        self.clock = clock
-        self.max_entries = max_entries
-        self._entries: OrderedDict[CacheKey, tuple[float, Any]] = OrderedDict()
-
-    def get(self, key: CacheKey) -> Any | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if self.clock() >= entry[0]:
-            del self._entries[key]
-            return None
-        return entry[1]
-
-    def put(self, key: CacheKey, value: Any) -> None:
-        if self.ttl <= 0:
-            return
-        self._entries[key] = (self.clock() + self.ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
 
 class ConfigsClient:
@@ -74,18 +51,21 @@ class ConfigsClient:
     ) -> None:
         self.http = http
         self.deadline = deadline
-        self.cache = TtlCache(cache_ttl, clock)
+        self.cache: ConfigCache[dict[str, Any]] = ConfigCache(
+            cache_ttl, max_entries=MAX_ENTRIES, clock=clock
+        )
         self.fetches = 0  # observable by tests and the benchmark
 
     async def config_set(
         self, *, user_id: str, context: Context, authorization: str, need: Need
     ) -> ConfigSet:
         """The route's validated config values, or the error the client should see."""
-        key: CacheKey = (user_id, context.project_id, context.account_id, need.types)
+        key: CacheKey = (context.project_id, user_id, context.account_id, need.types)
         data = self.cache.get(key)
         if data is None:
+            generation = self.cache.generation(context.project_id)
             data = await self._fetch(context, authorization, need)
-            self.cache.put(key, data)
+            self.cache.put(key, data, generation)
         return validate(data, need)
 
     async def _fetch(self, context: Context, authorization: str, need: Need) -> dict[str, Any]:

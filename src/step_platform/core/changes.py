@@ -36,7 +36,7 @@ class ChangeSignal:
         self._listeners: list[Listener] = []
         self.index = 0  # the highest change index notified so far (0: none yet)
 
-    def __len__(self) -> int:
+    def waiting(self) -> int:
         """Tickets waiting (a ticket under several keys counts once per key)."""
         return sum(len(tickets) for tickets in self._waiting.values())
 

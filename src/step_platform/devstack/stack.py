@@ -33,6 +33,8 @@ from .seed import DEMO_PROJECT_ID, seed_config_set
 from .simulators import public_key_pem, user_token
 
 MIB = 1024 * 1024
+STEP_SERVICE_USER = "57e90000-0000-4000-8000-00000000c0f1"  # step's own user at the configs service
+SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
@@ -157,6 +159,7 @@ class Stack(Addresses):
         self._database: str | None = None
         self._nginx_prefix: str | None = None
         self._secret = secrets.token_hex(24)
+        self._step_token: str | None = None
 
     @property
     def postgres(self) -> PostgresServer | None:
@@ -222,6 +225,8 @@ class Stack(Addresses):
                     "LANGUAGE_CODE": "ru",
                     "TIME_ZONE": "Europe/Moscow",
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
+                    # step's own token: it follows the configs change feed with it
+                    "CONFIGS_SERVICE_TOKEN": self._service_token(),
                 }
             )
         elif base == "raida-mock":
@@ -234,6 +239,18 @@ class Stack(Addresses):
         env.update(c.service_env.get(base, {}))
         env.update(c.service_env.get(name, {}))
         return env
+
+    def _service_token(self) -> str:
+        """A long-lived token of step's service user with the write role (the change feed
+        names every project's changes, so it needs that role)."""
+        if self._step_token is None:
+            self._step_token = user_token(
+                self.url("user-center-mock"),
+                STEP_SERVICE_USER,
+                roles=("configs:write",),
+                ttl=SERVICE_TOKEN_TTL,
+            )
+        return self._step_token
 
     def _key(self) -> str:
         if self.public_key is None:

@@ -150,7 +150,7 @@ class KindRoutes:
         self.kind = kind
         self.engine = engine
         self.messages = kind.messages()
-        self.signal = signal or ChangeSignal()
+        self.signal = signal if signal is not None else ChangeSignal()
 
     def routes(self) -> list[BaseRoute]:
         many, one = f"/api/{self.kind.plural}", f"/api/{self.kind.singular}"
