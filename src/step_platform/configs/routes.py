@@ -33,6 +33,7 @@ from ..core.upstream import UpstreamBadResponse, json_of
 from ..core.watch import HEADER as INDEX_HEADER
 from ..core.watch import Indexed, block, parse_watch
 from ..devstack.seed import config_object_code
+from .flights import Flights
 from .locks import KeyedLock
 from .merge_patch import merge_patch
 from .registry_client import (
@@ -141,6 +142,7 @@ class ConfigsEndpoints:
         self.cache = cache
         self.write_role = write_role
         self.locks = KeyedLock()
+        self.flights: Flights[tuple[ConfigSet, Indexed]] = Flights()
         self.signal = signal if signal is not None else ChangeSignal()
 
     def routes(self) -> list[Route]:
@@ -233,11 +235,17 @@ class ConfigsEndpoints:
             if cached is not None:
                 return cached
             generation = self.cache.generation(context.project_id)
-            params = list_params(context.project_id, context.account_id, types)
-            rows, found = await client.list_indexed(params)
-            fetched = (resolve(rows, context.account_id, types), found)
-            self.cache.put(key, fetched, generation)
-            return fetched
+
+            async def from_registry() -> tuple[ConfigSet, Indexed]:
+                params = list_params(context.project_id, context.account_id, types)
+                rows, found = await client.list_indexed(params)
+                fetched = (resolve(rows, context.account_id, types), found)
+                self.cache.put(key, fetched, generation)
+                return fetched
+
+            if watch is None:  # a plain read starts its own: it sees every earlier write
+                return await from_registry()
+            return await self.flights.run((key, generation), from_registry)
 
         result, found = await block(
             watch, self.signal, [context.project_id], fetch, lambda fetched: fetched[1]
