@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/registry_bench.py
 	$(BIN)/python bench/configs_bench.py
 	$(BIN)/python bench/step_bench.py
+	$(BIN)/python bench/watch_bench.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis

@@ -119,11 +119,25 @@ async def idle_watchers(
         still = rss_mib(pid)
         sent = time.perf_counter()
         await writer.put(path, json={"data": {"wake": True}})
-        answers = await asyncio.gather(*tasks)
+        answers = await asyncio.gather(*tasks, return_exceptions=True)
         last = time.perf_counter() - sent
-    if not all(r.status_code == 200 and r.json()["data"][TYPE] == {"wake": True} for r in answers):
-        raise RuntimeError("a watcher did not see the write")
-    return {"before": before, "holding": holding, "still": still, "wake_all": last}
+    woken = [
+        a
+        for a in answers
+        if isinstance(a, httpx.Response)
+        and a.status_code == 200
+        and a.json()["data"][TYPE] == {"wake": True}
+    ]
+    failed = [repr(a) for a in answers if not isinstance(a, httpx.Response)]
+    if failed:
+        print(f"{len(failed)} watchers failed, e.g. {failed[0]}", file=sys.stderr)
+    return {
+        "before": before,
+        "holding": holding,
+        "still": still,
+        "wake_all": last,
+        "woken": len(woken),
+    }
 
 
 def markdown(
@@ -157,7 +171,9 @@ def markdown(
             f"| RSS while they wait (5 s in) | {idle['holding']:.1f} MiB |",
             f"| RSS while they wait (10 s in) | {idle['still']:.1f} MiB |",
             f"| per watcher | {per_watcher:.1f} KiB |",
-            f"| one write -> all {args.watchers} answered | {idle['wake_all'] * 1000:.0f} ms |",
+            f"| one write -> every watcher answered (client included) "
+            f"| {idle['wake_all'] * 1000:.0f} ms |",
+            f"| watchers that saw the write | {idle['woken']:.0f} of {args.watchers} |",
             "",
             f"Machine: {machine()}.",
             "",

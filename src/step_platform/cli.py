@@ -38,6 +38,9 @@ def fail(message: str) -> int:
     return 2
 
 
+GRACEFUL_SHUTDOWN = 3  # seconds
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -64,6 +67,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=1,
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1",
+            # blocking queries (`?index=N&wait=...`) would hold a graceful shutdown for up to
+            # their wait: after this many seconds the requests still open are cut off
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
     except SystemExit as exc:  # uvicorn exits when the port is taken
         if exc.code:

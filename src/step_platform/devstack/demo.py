@@ -162,6 +162,35 @@ def summary(stack: Stack, token: str, headers_file: Path) -> str:
     return "\n".join(lines)
 
 
+WATCHED = "contest_process_id"  # the journey (demo --check) compares node_id exactly
+
+
+def watch_lines(stack: Stack, token: str, editor_headers: Path, headers: Path) -> str:
+    """A blocking read of one config type at its current index, and a write that wakes it."""
+    c, edge = stack.config, stack.edge_url
+    url = f"{stack.url('configs')}/configs/{WATCHED}/"
+    answer = httpx.get(
+        url,
+        headers={"Authorization": f"Bearer {token}", "Project-ID": c.project_id},
+        timeout=10,
+        trust_env=False,
+    )
+    index = answer.headers.get("X-Config-Index", "0")
+    cfg = f"-H 'Host: {c.configs_host}'"
+    body = '{"data": {"note": "changed while you watched"}}'
+    return "\n".join(
+        [
+            f"Watch a config type (blocks up to 30 s until {WATCHED} changes; run it first):",
+            f"  curl -s -D - {cfg} -H @{headers.resolve()} "
+            f"'{edge}/configs/{WATCHED}/?index={index}&wait=30s'",
+            "Change it from another terminal (a token with the configs:write role):",
+            f"  curl -s -X PATCH {cfg} -H @{editor_headers.resolve()} "
+            f"-H 'Content-Type: application/json' -d '{body}' {edge}/configs/{WATCHED}/",
+            f"Its history: curl -s {cfg} -H @{headers.resolve()} {edge}/configs/{WATCHED}/history/",
+        ]
+    )
+
+
 # --- demo ---------------------------------------------------------------------------------
 
 
@@ -177,9 +206,18 @@ def run_demo(args: argparse.Namespace) -> int:
             token = user_token(stack.url("user-center-mock"), DEMO_USER_ID, ttl=DEMO_TOKEN_TTL)
             headers = config.state_dir / "demo.headers"
             write_headers_file(headers, token, config.project_id)
+            editor = user_token(
+                stack.url("user-center-mock"),
+                DEMO_USER_ID,
+                roles=("configs:write",),
+                ttl=DEMO_TOKEN_TTL,
+            )
+            editor_headers = config.state_dir / "editor.headers"
+            write_headers_file(editor_headers, editor, config.project_id)
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")
             wrote_info = True
             print(summary(stack, token, headers), flush=True)
+            print(watch_lines(stack, token, editor_headers, headers), flush=True)
             while True:
                 dead = stack.dead()
                 if dead:
