@@ -19,13 +19,14 @@ system-deps:
 lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
+	$(BIN)/lint-imports --no-cache
 
 test: install system-deps
 	$(MAKE) lint
 	$(BIN)/pytest
 
 demo: install system-deps
-	$(BIN)/step-platform demo
+	$(BIN)/step-platform demo $(ARGS)
 
 bench: install
 	$(BIN)/python bench/registry_bench.py

@@ -22,8 +22,8 @@ from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.ports import free_ports
 from step_platform.devstack.postgres import start_postgres
 from step_platform.devstack.processes import ManagedProcess, serve_argv, wait_http
-from step_platform.devstack.seed import DEMO_PROJECT_ID, seed_config_set
 from step_platform.devstack.simulators import public_key_pem
+from step_platform.seed import DEMO_PROJECT_ID, seed_config_set
 
 
 @dataclass(frozen=True)

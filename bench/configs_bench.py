@@ -32,8 +32,8 @@ from common import (
     workspace,
 )
 
-from step_platform.devstack.seed import DEMO_PROJECT_ID
 from step_platform.devstack.simulators import user_token
+from step_platform.seed import DEMO_PROJECT_ID
 
 TYPES = "node_id,task_status_id,task_process_id,contest_status_id,contest_process_id"
 

@@ -38,11 +38,11 @@ from common import machine, percentile, service
 from starlette.datastructures import QueryParams
 
 from step_platform.devstack.postgres import PostgresServer, start_postgres
-from step_platform.devstack.seed import seed_config_set
 from step_platform.registry.db import connect_once
 from step_platform.registry.filters import compile_list
 from step_platform.registry.kinds import CONFIGS
 from step_platform.registry.migrations import migrate
+from step_platform.seed import seed_config_set
 
 TYPES = sorted(seed_config_set())
 ACCOUNTS_PER_PROJECT = 3

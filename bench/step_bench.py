@@ -6,7 +6,7 @@ seed's config set, and for 10, 50 and 200 contests (raida-mock `build_fixture`, 
 an application to every contest, 3 other applicants per contest) adds 5 ms to every Raida call
 and sends each GET route `--requests` times, one request at a time. Reports p50/p95 latency and
 Raida calls per request (from raida-mock's journal, token calls excluded), next to the calls
-the original made for the same data (spec/step.md section 9).
+the original made for the same data (the original's call pattern).
 
     .venv/bin/python bench/step_bench.py [--requests 50] [--latency-ms 5]
                                          [--contests 10,50,200] [--out FILE]
@@ -36,8 +36,8 @@ from common import (
 )
 
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
-from step_platform.devstack.seed import DEMO_PROJECT_ID
 from step_platform.devstack.simulators import user_token
+from step_platform.seed import DEMO_PROJECT_ID
 
 RAIDA_USER, RAIDA_PASSWORD = "raida@raida.com", "raida"
 CONTEST_STATUSES = ["acceptance_works", "voting", "done"]
@@ -64,7 +64,7 @@ def routes() -> dict[str, str]:
 
 
 def original_calls(route: str, contests: int) -> int:
-    """Raida calls the original made for this data (token cached), spec/step.md section 9."""
+    """Raida calls the original made for this data (token cached), the original's call pattern."""
     running = contests  # every contest is in a status "my tasks" lists
     done = len([i for i in range(contests) if CONTEST_STATUSES[i % 3] == "done"])
     return {

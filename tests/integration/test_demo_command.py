@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from step_platform.devstack.ports import PortMap, port_in_use
@@ -145,6 +146,22 @@ def test_the_printed_watch_curl_is_woken_by_the_printed_change_curl(demo: Demo) 
     assert json.loads(body)["data"]["contest_process_id"]["note"] == "changed while you watched"
 
 
+def test_the_printed_docs_urls_open_the_swagger_ui_of_each_service(demo: Demo) -> None:
+    line = demo.wait_for(r"^Docs in a browser")
+    urls = re.findall(r"http://[\w.:-]+/[\w/-]*", line)
+    assert f"http://step.localhost:{demo.ports.nginx}/docs/" in urls
+    assert f"http://cfg.step.localhost:{demo.ports.nginx}/docs/" in urls
+    for url in urls:
+        host_port, _, path = url.removeprefix("http://").partition("/")
+        port = host_port.partition(":")[2]
+        # what a browser does for *.localhost: connect to 127.0.0.1, send the name as Host
+        page = httpx.get(
+            f"http://127.0.0.1:{port}/{path}", headers={"Host": host_port}, trust_env=False
+        )
+        assert page.status_code == 200, url
+        assert "swagger-ui-bundle.js" in page.text, url
+
+
 def test_the_summary_names_the_project_and_a_ready_token(demo: Demo) -> None:
     text = "\n".join(demo.lines)
     assert "Project-ID        e3eb60a2-3bb7-4983-8e2f-47490b979eb9" in text
@@ -170,7 +187,7 @@ def test_a_second_demo_on_taken_ports_is_one_clear_line(demo: Demo) -> None:
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and "Traceback" not in result.stderr
     assert re.match(
-        r"step-platform demo: port \d+ \(\w+\) on 127\.0\.0\.1 is already in use", errors[0]
+        r"step-platform demo: ports? \d+ \(\w+\).* on 127\.0\.0\.1 already in use", errors[0]
     )
     assert (demo.state / "demo.json").exists()  # the running demo's file is left alone
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -18,7 +17,7 @@ from starlette.applications import Starlette
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
-from ..core.cache import ConfigCache
+from ..core.cache import TtlCache
 from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
 from ..core.feed import FeedFollower
@@ -26,7 +25,7 @@ from ..core.health import health_routes
 from ..core.upstream import create_client
 from .openapi import TITLE, document
 from .registry_client import CHANGES_PATH, RegistryClient
-from .routes import ConfigsEndpoints, registry_ready
+from .routes import CacheKey, ConfigsEndpoints, Fetched, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
@@ -80,8 +79,8 @@ def create_app(
     """
     transports = transports or {}
     verifier = settings.auth.verifier()
-    cache: ConfigCache[Any] = ConfigCache(
-        settings.cache_ttl, max_entries=settings.cache_max_entries
+    cache: TtlCache[CacheKey, Fetched] = TtlCache(
+        settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
     )
     # "something changed for project P", from the registry's change feed: wakes blocking
     # reads and drops cached sets, whichever instance made the change

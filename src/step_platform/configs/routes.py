@@ -23,19 +23,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.auth import Principal, TokenVerifier, forbidden
-from ..core.cache import ConfigCache
+from ..core.cache import TtlCache
 from ..core.changes import ChangeSignal
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
+from ..core.locks import KeyedLock
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse, json_of
 from ..core.watch import HEADER as INDEX_HEADER
 from ..core.watch import Indexed, block, parse_watch
-from ..devstack.seed import config_object_code
 from .flights import Flights
-from .locks import KeyedLock
 from .merge_patch import merge_patch
+from .object_code import config_object_code
 from .registry_client import (
     UPSTREAM,
     RegistryClient,
@@ -129,12 +129,23 @@ def replacement(row: Row, data: Any, user_id: str) -> Row:
     return {"id": row_id(row), **{k: row.get(k) for k in keep}, "user_id": user_id, "data": data}
 
 
+# (Project-ID, Account-ID, types or None for all): a write invalidates its project's group
+CacheKey = tuple[str, str | None, tuple[str, ...] | None]
+
+
+Fetched = tuple[ConfigSet, Indexed]  # a resolved set and the index it was read at
+
+
+def project_of(key: CacheKey) -> str:
+    return key[0]
+
+
 class ConfigsEndpoints:
     def __init__(
         self,
         *,
         verifier: TokenVerifier,
-        cache: ConfigCache[tuple[ConfigSet, Indexed]],
+        cache: TtlCache[CacheKey, Fetched],
         write_role: str,
         signal: ChangeSignal | None = None,
     ):
@@ -142,7 +153,7 @@ class ConfigsEndpoints:
         self.cache = cache
         self.write_role = write_role
         self.locks = KeyedLock()
-        self.flights: Flights[tuple[ConfigSet, Indexed]] = Flights()
+        self.flights: Flights[Fetched] = Flights()
         self.signal = signal if signal is not None else ChangeSignal()
 
     def routes(self) -> list[Route]:
@@ -227,16 +238,16 @@ class ConfigsEndpoints:
         watch = parse_watch(request.query_params, "ru")
         if watch is not None:
             request.app.state.feed.ensure_started()
-        key = (context.project_id, context.account_id, types)
+        key: CacheKey = (context.project_id, context.account_id, types)
         client = registry(request)
 
-        async def fetch() -> tuple[ConfigSet, Indexed]:
+        async def fetch() -> Fetched:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
             generation = self.cache.generation(context.project_id)
 
-            async def from_registry() -> tuple[ConfigSet, Indexed]:
+            async def from_registry() -> Fetched:
                 params = list_params(context.project_id, context.account_id, types)
                 rows, found = await client.list_indexed(params)
                 fetched = (resolve(rows, context.account_id, types), found)

@@ -1,16 +1,17 @@
 """Reading a project's config set from the configs service, with the caller's credentials.
 
 The configs service authorises with the caller's token, so its answer belongs to that caller:
-the short-lived cache is keyed by Project-ID, user id, Account-ID and the types asked for, and
-is never shared across users. A project's entries are dropped as soon as the configs service's
-change feed names the project (`core.feed`, followed when `CONFIGS_SERVICE_TOKEN` is set), so
-a config write reaches every step instance within the feed's latency; the TTL is the fallback
-when the feed is not followed or broken. The path is `/configs/{types}/` with its final slash (the
-original asked without it and paid a 301 hop on every request), joined to
-`CONFIGS_SERVICE_URL` whether or not that ends with a slash.
+the short-lived cache is keyed by user id, Project-ID, Account-ID and the types asked for, and
+is never shared across users. A project's entries are dropped as soon as the configs
+service's change feed names the project (`core.feed`, followed when `CONFIGS_SERVICE_TOKEN`
+is set), so a config write reaches every step instance within the feed's latency; the TTL is
+the fallback when the feed is not followed or broken. The path is `/configs/{types}/` with
+its final slash (the original asked without it and paid a 301 hop on every request), joined
+to `CONFIGS_SERVICE_URL` whether or not that ends with a slash.
 
-How its answers reach our client (decisions.md): 401/403 pass through with its code; 404 (no
-configs at all) is SERVICE_ERROR naming every type the route needs; other 4xx, 5xx and
+How its answers reach our client: 401/403 pass through with its code; 404 (no config of
+any type the route needs: an unknown project) is 404 PROJECT_NOT_FOUND naming the project and
+the types; other 4xx, 5xx and
 transport failures are upstream errors with `detail.upstream = configs`.
 """
 
@@ -25,19 +26,24 @@ from typing import Any
 import httpx
 
 from ..core.auth import MESSAGES as AUTH_MESSAGES
-from ..core.cache import ConfigCache
+from ..core.cache import TtlCache
 from ..core.errors import ApiError
 from ..core.headers import Context
 from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
-from .config_format import ConfigSet, Need, service_error, validate
+from .config_format import ConfigSet, Need, project_not_found, service_error, validate
 
 log = logging.getLogger("step_platform.contests.configs")
 
 UPSTREAM = "configs"
 MAX_ENTRIES = 4096
+
 CHANGES_PATH = "configs/_changes/"
 
 CacheKey = tuple[str, str, str | None, tuple[str, ...]]
+
+
+def project_of(key: CacheKey) -> str:
+    return key[1]
 
 
 class ConfigsClient:
@@ -51,8 +57,8 @@ class ConfigsClient:
     ) -> None:
         self.http = http
         self.deadline = deadline
-        self.cache: ConfigCache[dict[str, Any]] = ConfigCache(
-            cache_ttl, max_entries=MAX_ENTRIES, clock=clock
+        self.cache: TtlCache[CacheKey, dict[str, Any]] = TtlCache(
+            cache_ttl, group=project_of, max_entries=MAX_ENTRIES, clock=clock
         )
         self.fetches = 0  # observable by tests and the benchmark
 
@@ -60,7 +66,7 @@ class ConfigsClient:
         self, *, user_id: str, context: Context, authorization: str, need: Need
     ) -> ConfigSet:
         """The route's validated config values, or the error the client should see."""
-        key: CacheKey = (context.project_id, user_id, context.account_id, need.types)
+        key: CacheKey = (user_id, context.project_id, context.account_id, need.types)
         data = self.cache.get(key)
         if data is None:
             generation = self.cache.generation(context.project_id)
@@ -83,7 +89,7 @@ class ConfigsClient:
         if status in (401, 403):
             raise _passed_through(response)
         if status == 404:
-            raise service_error(list(need.types))
+            raise project_not_found(context.project_id, list(need.types))
         if status != 200:
             log.warning("configs answered %s", status)
             raise UpstreamBadResponse(UPSTREAM, f"status {status}")

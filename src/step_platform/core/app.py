@@ -48,7 +48,6 @@ class CommonSettings:
         hosts = env.word_list(e, hosts_var, sep=sep)
         if not hosts:
             raise env.ConfigError(f"{hosts_var} is not set: it is required")
-        env.secret_key(e)
         return cls(
             debug=env.boolean(e, "DEBUG"),
             allowed_hosts=hosts,

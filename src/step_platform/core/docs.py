@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _UI = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -36,6 +37,28 @@ _INIT = """(function () {
     layout: 'StandaloneLayout'});
 })();
 """
+
+
+# Swagger UI's files change only with the installed `swagger-ui-bundle`: browsers may keep them
+# for a day and revalidate with the ETag StaticFiles sends; the UI page and the document itself
+# are not cached (they change with the service).
+ASSET_CACHE_CONTROL = "public, max-age=86400"
+
+
+class _Cached:
+    """Pure-ASGI wrapper that adds `Cache-Control` to the wrapped app's 200 responses."""
+
+    def __init__(self, app: ASGIApp, value: str) -> None:
+        self.app = app
+        self.header = (b"cache-control", value.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_cached(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_cached)
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +93,11 @@ def docs_routes(
         return HTMLResponse(page)
 
     async def init_js(request: Request) -> Response:
-        return Response(_INIT, media_type="application/javascript")
+        return Response(
+            _INIT,
+            media_type="application/javascript",
+            headers={"Cache-Control": ASSET_CACHE_CONTROL},
+        )
 
     async def schema(request: Request) -> Response:
         fmt = request.query_params.get("format", "")
@@ -93,7 +120,7 @@ def docs_routes(
         Route(ui_path, ui, methods=["GET", "HEAD"]),
         Route(schema_path, schema, methods=["GET", "HEAD"]),
         Route(f"{assets}/init.js", init_js, methods=["GET", "HEAD"]),
-        Mount(assets, app=StaticFiles(directory=_assets_dir())),
+        Mount(assets, app=_Cached(StaticFiles(directory=_assets_dir()), ASSET_CACHE_CONTROL)),
     ]
 
 

@@ -156,7 +156,10 @@ def summary(stack: Stack, token: str, headers_file: Path) -> str:
         f"  curl -s -H 'Host: {c.step_host}' -H @{h} {edge}/contests/user/my/tasks/",
         f"  curl -s -H 'Host: {c.configs_host}' -H @{h} {edge}/configs/node_id,task_status_id/",
         "",
-        f"Docs: {edge}/docs/ with Host {c.step_host} or {c.configs_host}. "
+        "Docs in a browser (*.localhost resolves to 127.0.0.1 there): "
+        f"http://{c.step_host}:{p.nginx}/docs/ (step), "
+        f"http://{c.configs_host}:{p.nginx}/docs/ (configs), "
+        f"http://127.0.0.1:{p.registry}/swagger-ui/ (registry)",
         "More tokens: step-platform token. A user journey: step-platform demo --check",
     ]
     return "\n".join(lines)

@@ -18,18 +18,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
+from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
 from .ports import LISTEN_HOST, PortMap, check_free
 from .postgres import PostgresServer, start_postgres
 from .processes import ManagedProcess, StartError, serve_argv, wait_http
-from .seed import DEMO_PROJECT_ID, seed_config_set
 from .simulators import public_key_pem, user_token
 
 MIB = 1024 * 1024
@@ -446,23 +444,3 @@ class Stack(Addresses):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def with_overrides(config: StackConfig, **changes: Any) -> StackConfig:
-    """A copy of `config` with some fields changed (tests tune timeouts and limits)."""
-    return replace(config, **changes)
-
-
-def wait_edge(stack: Stack, host: str, path: str = "/healthz", timeout: float = 10.0) -> None:
-    """Wait until nginx answers 200 for `host` (used after restarts in tests)."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2.0) as client:
-        while True:
-            try:
-                if client.get(stack.edge_url + path, headers={"Host": host}).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise StartError(f"nginx did not answer 200 for Host {host} at {path}")
-            time.sleep(0.1)

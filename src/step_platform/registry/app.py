@@ -7,6 +7,7 @@ uvicorn --factory step_platform.asgi:registry --workers 2
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
 from ..core.errors import ApiError
 from ..core.health import health_routes
+from ..core.versions import REGISTRY_API
 from . import migrations, openapi
 from .db import Store, database_url_from_env
 from .engine import Engine
@@ -37,7 +39,8 @@ from .routes import KindRoutes, RevisionRoutes
 log = logging.getLogger("step_platform.registry")
 
 SERVICE = "registry"
-INFO = b'{\n    "version": "0.6.0",\n    "add-ons": []\n}'
+# the original's /api/info/ body, byte for byte (its JSON renderer's indent of 4)
+INFO = json.dumps({"version": REGISTRY_API, "add-ons": []}, indent=4).encode()
 
 
 @dataclass(frozen=True)

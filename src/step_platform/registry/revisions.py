@@ -27,10 +27,10 @@ from starlette.datastructures import QueryParams
 from ..core import context
 from ..core.actor import ACTOR_HEADER, MAX_ROLES, NAME, ROLES_HEADER
 from ..core.errors import ApiError
+from ..core.ids import parse_uuid
 from .filters import MAX_LIMIT, QueryError, compile_address, parse_datetime
 from .kinds import KINDS, Kind
 from .render import row as render_row
-from .validation import parse_uuid
 
 DEFAULT_ACTOR = "registry"
 DEFAULT_PAGE = 100

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..core.changes import ChangeSignal
 from ..core.errors import ApiError
+from ..core.ids import parse_uuid
 from ..core.responses import JSON
 from ..core.watch import HEADER as INDEX_HEADER
 from ..core.watch import Indexed, block, parse_watch
@@ -29,7 +30,7 @@ from .filters import QueryError, compile_list
 from .kinds import Kind
 from .preconditions import if_match, refuse_if_match
 from .revisions import audit_from
-from .validation import REQUIRED, Mode, parse_uuid, validate_item, validate_items
+from .validation import REQUIRED, Mode, validate_item, validate_items
 
 JSON_TYPES = ("application/json",)
 OPTION_TYPES = {

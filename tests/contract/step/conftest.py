@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from raida_mock.fixtures import seed_node
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 SEED = seed_config_set()
 NODE = SEED["node_id"]["value"]

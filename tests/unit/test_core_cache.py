@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from step_platform.core.cache import ConfigCache
+from step_platform.core.cache import TtlCache
 
 P = "project-1"
 Q = "project-2"
@@ -16,9 +16,9 @@ class Clock:
         return self.now
 
 
-def make(ttl: float = 5.0, **kwargs) -> tuple[ConfigCache[str], Clock]:
+def make(ttl: float = 5.0, **kwargs) -> tuple[TtlCache[tuple, str], Clock]:
     clock = Clock()
-    return ConfigCache(ttl, clock=clock, **kwargs), clock
+    return TtlCache(ttl, group=lambda key: key[0], clock=clock, **kwargs), clock
 
 
 def test_a_stored_answer_is_returned_within_the_ttl():
@@ -82,3 +82,21 @@ def test_the_oldest_entries_go_beyond_the_size_bound():
     assert len(cache) == 2
     assert cache.get((P, None, ("a",))) is None
     assert cache.get((P, None, ("c",))) == "c"
+
+
+def test_forget_drops_the_groups_a_change_names():
+    cache, _ = make()
+    cache.put((P, None, None), "p", cache.generation(P))
+    cache.put((Q, None, None), "q", cache.generation(Q))
+    cache.forget(frozenset({P}))
+    assert cache.get((P, None, None)) is None
+    assert cache.get((Q, None, None)) == "q"
+
+
+def test_forget_everything_also_refuses_refills_read_before_it():
+    cache, _ = make()
+    generation = cache.generation(P)  # a read starts
+    cache.forget(None)  # a change feed started over
+    cache.put((P, None, None), "stale", generation)
+    assert cache.get((P, None, None)) is None
+    assert len(cache) == 0
