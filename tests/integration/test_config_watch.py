@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from step_platform.devstack.configs_loader import load_config_set
-from step_platform.devstack.seed import seed_config_set
 from step_platform.devstack.stack import Stack
+from step_platform.seed import seed_config_set
 
 from .conftest import Edge
 

@@ -147,7 +147,7 @@ def test_the_printed_watch_curl_is_woken_by_the_printed_change_curl(demo: Demo) 
 
 
 def test_the_printed_docs_urls_open_the_swagger_ui_of_each_service(demo: Demo) -> None:
-    line = demo.wait_for(r"^Docs in a browser")
+    line = printed(demo, r"^Docs in a browser")
     urls = re.findall(r"http://[\w.:-]+/[\w/-]*", line)
     assert f"http://step.localhost:{demo.ports.nginx}/docs/" in urls
     assert f"http://cfg.step.localhost:{demo.ports.nginx}/docs/" in urls
