@@ -245,3 +245,42 @@ async def test_rollback_onto_a_taken_object_code_is_409(registry_client):
     response = await registry_client.post(f"{url}rollback/", json={"index": 1})
     assert response.status_code == 409
     assert response.json()["detail"]["code"] == "ENTITY_EXISTS"
+
+
+async def write_paths(client: httpx.AsyncClient, kind: str) -> list[tuple[str, httpx.Response]]:
+    """Every write path of a kind, each sent with the actor headers; (operation, response)."""
+    one, many = f"/api/{kind}/", f"/api/{kind}s/"
+    done = [("create", await client.post(one, json=body(kind), headers=ACTOR))]
+    id = done[0][1].json()["id"]
+    done.append(("update", await client.put(f"{one}{id}/", json=body(kind), headers=ACTOR)))
+    done.append(("patch", await client.patch(f"{one}{id}/", json={"data": {}}, headers=ACTOR)))
+    done.append(("deactivate", await client.delete(f"{one}{id}/", headers=ACTOR)))
+    done.append(("create", await client.post(many, json=[body(kind)], headers=ACTOR)))
+    item = {**body(kind), "id": id}
+    done.append(("update", await client.put(many, json=[item], headers=ACTOR)))
+    done.append(("patch", await client.patch(many, json=[{"id": id}], headers=ACTOR)))
+    done.append(("deactivate", await client.delete(many, params={"id": id}, headers=ACTOR)))
+    rollback = await client.post(f"{one}{id}/rollback/", json={"index": 1}, headers=ACTOR)
+    done.append(("rollback", rollback))
+    return done
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_every_write_path_records_its_operation_and_the_named_actor(registry_client, kind):
+    done = await write_paths(registry_client, kind)
+    assert all(r.is_success for _, r in done), [r.text for _, r in done]
+    revisions = (await registry_client.get("/api/revisions/", params={"ordering": "index"})).json()
+    assert [r["operation"] for r in revisions["results"]] == [op for op, _ in done]
+    assert {(r["actor"], tuple(r["actor_roles"])) for r in revisions["results"]} == {
+        (ACTOR["X-Actor"], ("configs:write", "x"))
+    }
+
+
+async def test_the_openapi_document_describes_history_rollback_audit_and_watches(registry_client):
+    doc = (await registry_client.get("/schema/", params={"format": "json"})).json()
+    for path in ("/api/config/{id}/history/", "/api/link/{id}/rollback/", "/api/revisions/",
+                 "/api/changes/"):  # fmt: skip
+        assert path in doc["paths"], path
+    listing = doc["paths"]["/api/configs/"]["get"]
+    assert {"index", "wait"} <= {p["name"] for p in listing["parameters"]}
+    assert "X-Config-Index" in listing["responses"]["200"]["headers"]
