@@ -13,7 +13,10 @@ of one. Concurrency is left to Postgres:
   version: the ETag, and `If-Match` is a `modified_date = $version` term in the same UPDATE's
   WHERE clause (Postgres re-checks it on the newest row version after waiting for a concurrent
   writer), so a stale version writes nothing and no race slips between check and write;
-* a deadlock between two batches is retried.
+* a deadlock between two batches is retried;
+* every write transaction first names its actor and operation (`revisions.record_as`); the
+  triggers of migration 0003 then record one revision per written row in the same
+  transaction, so a refused or rolled-back write leaves no revision.
 """
 
 from __future__ import annotations
