@@ -69,10 +69,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def service(
+def service_process(
     name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
-) -> Iterator[str]:
-    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL."""
+) -> Iterator[tuple[str, ManagedProcess]]:
+    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL and
+    the process (benchmarks that account CPU time read its pid)."""
     port = port or free_port()
     process = ManagedProcess(
         name, serve_argv(name, port), env=env, log_path=log_dir / f"{name}-{port}.log"
@@ -81,9 +82,18 @@ def service(
     process.start()
     try:
         wait_http(process, f"{url}/healthz", deadline=time.monotonic() + 30)
-        yield url
+        yield url, process
     finally:
         process.stop()
+
+
+@contextmanager
+def service(
+    name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+) -> Iterator[str]:
+    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL."""
+    with service_process(name, env, log_dir, port) as (url, _):
+        yield url
 
 
 def migrate(env: Mapping[str, str]) -> None:

@@ -89,6 +89,7 @@ def create_app(
     endpoints = ConfigsEndpoints(
         verifier=verifier, cache=cache, write_role=settings.write_role, signal=signal
     )
+    metrics = settings.common.metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -97,6 +98,8 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            upstream="registry",
+            metrics=metrics,
         )
         async with http:
             app.state.registry = RegistryClient(http)
@@ -111,7 +114,13 @@ def create_app(
 
     routes = [
         *endpoints.routes(),
-        *docs_routes(document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *docs_routes(
+            document,
+            title=TITLE,
+            ui_path="/docs",
+            schema_path="/docs/schema",
+            examples=settings.common.docs_examples(),
+        ),
         *health_routes({"registry": registry_ready}, timeout=settings.common.timeout),
     ]
     app = build_app(
@@ -120,6 +129,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        metrics=metrics,
     )
     app.state.cache = cache
     app.state.signal = signal

@@ -7,9 +7,10 @@ service shares (error envelope, context headers, bearer security).
 
 from __future__ import annotations
 
+import copy
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -74,15 +75,19 @@ def docs_routes(
     title: str,
     ui_path: str,
     schema_path: str,
+    examples: Mapping[str, str] | None = None,
 ) -> list[BaseRoute]:
-    """Swagger UI at `ui_path`, the document at `schema_path`, `/` -> 301 to the UI."""
+    """Swagger UI at `ui_path`, the document at `schema_path`, `/` -> 301 to the UI.
+
+    `examples` maps header parameter names to the value Swagger UI pre-fills in "Try it out".
+    """
     assets = f"{ui_path}/assets"
     page = _UI.format(title=html.escape(title), assets=assets, schema=f"{schema_path}/?format=json")
     cache: dict[str, bytes] = {}
 
     def rendered(fmt: str) -> bytes:
         if fmt not in cache:
-            doc = document()
+            doc = with_header_examples(document(), examples or {})
             if fmt == "json":
                 cache[fmt] = json.dumps(doc, ensure_ascii=False, indent=2).encode()
             else:
@@ -122,6 +127,19 @@ def docs_routes(
         Route(f"{assets}/init.js", init_js, methods=["GET", "HEAD"]),
         Mount(assets, app=_Cached(StaticFiles(directory=_assets_dir()), ASSET_CACHE_CONTROL)),
     ]
+
+
+def with_header_examples(doc: dict[str, Any], examples: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of `doc` whose header parameters named in `examples` carry that example."""
+    if not examples:
+        return doc
+    doc = copy.deepcopy(doc)
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "header" and parameter.get("name") in examples:
+                    parameter["example"] = examples[parameter["name"]]
+    return doc
 
 
 # --- pieces of OpenAPI documents every service shares ---------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..core.settings import ConfigError
 from .configs_loader import LoadError
 from .journey import Target, report, run_journey
@@ -168,7 +169,7 @@ def summary(stack: Stack, token: str, headers_file: Path) -> str:
 WATCHED = "contest_process_id"  # the journey (demo --check) compares node_id exactly
 
 
-def watch_lines(stack: Stack, token: str, editor_headers: Path, headers: Path) -> str:
+def watch_lines(stack: Stack, token: str, headers: Path) -> str:
     """A blocking read of one config type at its current index, and a write that wakes it."""
     c, edge = stack.config, stack.edge_url
     url = f"{stack.url('configs')}/configs/{WATCHED}/"
@@ -186,8 +187,8 @@ def watch_lines(stack: Stack, token: str, editor_headers: Path, headers: Path) -
             f"Watch a config type (blocks up to 30 s until {WATCHED} changes; run it first):",
             f"  curl -s -D - {cfg} -H @{headers.resolve()} "
             f"'{edge}/configs/{WATCHED}/?index={index}&wait=30s'",
-            "Change it from another terminal (a token with the configs:write role):",
-            f"  curl -s -X PATCH {cfg} -H @{editor_headers.resolve()} "
+            "Change it from another terminal (the demo token holds the configs:write role):",
+            f"  curl -s -X PATCH {cfg} -H @{headers.resolve()} "
             f"-H 'Content-Type: application/json' -d '{body}' {edge}/configs/{WATCHED}/",
             f"Its history: curl -s {cfg} -H @{headers.resolve()} {edge}/configs/{WATCHED}/history/",
         ]
@@ -206,21 +207,19 @@ def run_demo(args: argparse.Namespace) -> int:
     with stop_on_signals():
         try:
             stack.start()
-            token = user_token(stack.url("user-center-mock"), DEMO_USER_ID, ttl=DEMO_TOKEN_TTL)
-            headers = config.state_dir / "demo.headers"
-            write_headers_file(headers, token, config.project_id)
-            editor = user_token(
+            # the demo user may write configs, so Swagger's "Try it out" works on every route
+            token = user_token(
                 stack.url("user-center-mock"),
                 DEMO_USER_ID,
-                roles=("configs:write",),
+                roles=(DEFAULT_WRITE_ROLE,),
                 ttl=DEMO_TOKEN_TTL,
             )
-            editor_headers = config.state_dir / "editor.headers"
-            write_headers_file(editor_headers, editor, config.project_id)
+            headers = config.state_dir / "demo.headers"
+            write_headers_file(headers, token, config.project_id)
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")
             wrote_info = True
             print(summary(stack, token, headers), flush=True)
-            print(watch_lines(stack, token, editor_headers, headers), flush=True)
+            print(watch_lines(stack, token, headers), flush=True)
             while True:
                 dead = stack.dead()
                 if dead:

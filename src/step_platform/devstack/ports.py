@@ -24,18 +24,28 @@ class PortMap:
     step: tuple[int, ...] = (8080,)
     raida: int = 8090
     user_center: int = 8091
+    # Several registry / configs instances: each listens on one of these, and `registry` /
+    # `configs` above become nginx's in-chain listeners balancing over them (as a Kubernetes
+    # Service does), so REGISTRY_URL and CONFIGS_SERVICE_URL still name one address.
+    registry_instances: tuple[int, ...] = ()
+    configs_instances: tuple[int, ...] = ()
 
     @classmethod
-    def free(cls, step_instances: int = 1) -> PortMap:
+    def free(
+        cls, step_instances: int = 1, registry_instances: int = 0, configs_instances: int = 0
+    ) -> PortMap:
         """Ports the kernel hands out now: all distinct, for tests running beside a demo."""
-        ports = free_ports(5 + step_instances)
+        ports = free_ports(5 + step_instances + registry_instances + configs_instances)
+        rest = ports[5 + step_instances :]
         return cls(
             nginx=ports[0],
             configs=ports[1],
             registry=ports[2],
             raida=ports[3],
             user_center=ports[4],
-            step=tuple(ports[5:]),
+            step=tuple(ports[5 : 5 + step_instances]),
+            registry_instances=tuple(rest[:registry_instances]),
+            configs_instances=tuple(rest[registry_instances:]),
         )
 
     def named(self) -> list[tuple[str, int]]:

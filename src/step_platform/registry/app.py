@@ -98,7 +98,8 @@ def create_app(
 ) -> Starlette:
     """The registry app; the pool opens in the lifespan. It calls no upstream: `transports`
     is accepted for the common factory signature."""
-    store = Store(settings.database_url, pool_size=settings.pool_size)
+    metrics = settings.common.metrics()
+    store = Store(settings.database_url, pool_size=settings.pool_size, metrics=metrics)
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
     signal = ChangeSignal()
     listener = RevisionListener(settings.database_url, signal)
@@ -132,7 +133,9 @@ def create_app(
     routes += docs_routes(
         openapi.build, title="Registry API", ui_path="/swagger-ui", schema_path="/schema"
     )
-    app = build_app(service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan)
+    app = build_app(
+        service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan, metrics=metrics
+    )
     app.add_middleware(SecurityHeaders)
     for error in (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError):
         app.add_exception_handler(error, database_unavailable)
