@@ -26,6 +26,7 @@ CHANNEL = "step_registry_revisions"
 PING_EVERY = 10.0
 PING_TIMEOUT = 5.0
 MAX_BACKOFF = 5.0
+APPLICATION_NAME = "step-registry-listen"  # how operators tell it apart in pg_stat_activity
 
 
 def parse_payload(payload: str) -> tuple[int, set[str]] | None:
@@ -71,6 +72,7 @@ class RevisionListener:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await connect_once(self.database_url)
+                await conn.execute(f"SET application_name = '{APPLICATION_NAME}'")
                 lost = asyncio.Event()
                 conn.add_termination_listener(_setter(lost))
                 await conn.add_listener(CHANNEL, self._on_notification)

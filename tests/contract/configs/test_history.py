@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from .conftest import WRITE_ROLE, WRITER, A, P
@@ -201,3 +203,22 @@ async def test_the_change_feed_needs_the_write_role(configs_client, reader, writ
     response = await configs_client.get("/configs/_changes/", headers=writer)
     assert response.status_code == 200
     assert set(response.json()) == {"index", "reset", "changes"}
+
+
+async def test_a_cached_set_is_dropped_when_another_instance_writes(
+    start_configs, registry_app, reader, writer, load_configs
+):
+    await load_configs(P, {"theme": {"v": 1}})
+    async with (
+        start_configs(registry_app, cache_ttl=60) as cached,
+        start_configs(registry_app) as other,
+    ):
+        assert (await cached.get(URL, headers=reader)).json()["data"] == {"theme": {"v": 1}}
+        assert (await other.put(URL, json={"data": {"v": 2}}, headers=writer)).status_code == 200
+        deadline = asyncio.get_running_loop().time() + 1.0
+        while True:  # the change feed, not the 60 s TTL, drops the cached set
+            seen = (await cached.get(URL, headers=reader)).json()["data"]
+            if seen == {"theme": {"v": 2}} or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.02)
+    assert seen == {"theme": {"v": 2}}

@@ -6,7 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+
+from step_platform.core.app import CommonSettings
+from step_platform.registry.app import Settings, create_app
+from step_platform.registry.listener import APPLICATION_NAME
+from tests.fixtures.registry import reset_registry
 
 from .helpers import A1, P1, P2, create_config, create_link
 
@@ -111,3 +118,43 @@ async def test_the_change_feed_starts_where_the_history_is_and_lists_what_follow
     assert feed["changes"] == [{"index": 2, "kind": "config", "id": row["id"], "projects": [P2]}]
     ahead = (await registry_client.get("/api/changes/", params={"index": 99})).json()
     assert ahead == {"index": 2, "reset": True, "changes": []}
+
+
+async def test_watches_survive_a_lost_listen_connection(registry_database_url):
+    await reset_registry(registry_database_url)
+    app = create_app(
+        Settings(database_url=registry_database_url, common=CommonSettings(allowed_hosts=("*",)))
+    )
+    listener = app.state.listener
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://registry.test"
+        ) as client,
+    ):
+        await asyncio.wait_for(listener.connected.wait(), 10)
+        async with app.state.store.connection() as conn:
+            killed = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = current_database()",
+                APPLICATION_NAME,
+            )
+        assert killed == 1
+        deadline = time.monotonic() + 10
+        while listener.connected.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(listener.connected.wait(), 10)  # opened again by itself
+        index = await index_of(client, "/api/configs/", project_id=P1)
+
+        async def write_later() -> None:
+            await asyncio.sleep(0.3)
+            await create_config(client, project_id=P1)
+
+        writer = asyncio.create_task(write_later())
+        started = time.monotonic()
+        response = await client.get(
+            "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+        )
+        await writer
+    assert time.monotonic() - started < 5
+    assert int(response.headers["X-Config-Index"]) > index
