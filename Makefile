@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/registry_bench.py
 	$(BIN)/python bench/configs_bench.py
 	$(BIN)/python bench/step_bench.py
+	$(BIN)/python bench/config_format_bench.py
 	$(BIN)/python bench/replica_bench.py
 	$(BIN)/python bench/metrics_bench.py
 	$(BIN)/python bench/watch_bench.py

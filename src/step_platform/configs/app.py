@@ -23,12 +23,14 @@ from ..core.docs import docs_routes
 from ..core.feed import FeedFollower
 from ..core.health import health_routes
 from ..core.upstream import create_client
+from .consumer_routes import ConsumerEndpoints
 from .openapi import TITLE, document
 from .registry_client import CHANGES_PATH, RegistryClient
 from .routes import CacheKey, ConfigsEndpoints, Fetched, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
+DEFAULT_OVERRIDE_ROLE = "configs:override"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Settings:
                    algorithm, the optional issuer (`core.auth.AuthSettings`)
     write_role     role needed for POST/PUT/PATCH/DELETE (`CONFIGS_WRITE_ROLE`); "" lets any
                    valid token write, as the original does
+    override_role  role that may force a write that breaks a registered consumer with
+                   `X-Consumer-Override: <reason>` (`CONFIGS_OVERRIDE_ROLE`); "" disables it
     cache_ttl      seconds a resolved config set is reused (`CONFIGS_CACHE_TTL`); 0 disables
     cache_max_entries  bound on cached config sets (oldest dropped first)
     common         DEBUG, ALLOWED_HOSTS, instance id, body limit, upstream timeouts
@@ -48,6 +52,7 @@ class Settings:
     registry_url: str
     auth: AuthSettings
     write_role: str = DEFAULT_WRITE_ROLE
+    override_role: str = DEFAULT_OVERRIDE_ROLE
     cache_ttl: float = 0.0
     cache_max_entries: int = 10_000
     common: CommonSettings = field(default_factory=CommonSettings)
@@ -65,6 +70,7 @@ class Settings:
             registry_url=registry_url,
             auth=AuthSettings.from_env(e),
             write_role=env.optional(e, "CONFIGS_WRITE_ROLE", DEFAULT_WRITE_ROLE),
+            override_role=env.optional(e, "CONFIGS_OVERRIDE_ROLE", DEFAULT_OVERRIDE_ROLE),
             cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
         )
@@ -87,7 +93,11 @@ def create_app(
     signal = ChangeSignal()
     signal.add_listener(cache.forget)
     endpoints = ConfigsEndpoints(
-        verifier=verifier, cache=cache, write_role=settings.write_role, signal=signal
+        verifier=verifier,
+        cache=cache,
+        write_role=settings.write_role,
+        override_role=settings.override_role,
+        signal=signal,
     )
     metrics = settings.common.metrics()
 
@@ -113,6 +123,7 @@ def create_app(
                 await feed.stop()
 
     routes = [
+        *ConsumerEndpoints(endpoints).routes(),  # before `/configs/{types}`, which they match
         *endpoints.routes(),
         *docs_routes(
             document,

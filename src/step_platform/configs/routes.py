@@ -10,12 +10,17 @@ each write of a row that was read carries the row's ETag in `If-Match`: if anoth
 in between, the registry answers 412, nothing is written, and the whole attempt runs again on
 a fresh read (`conditional`). No update is lost; without contention a write is still two
 registry calls.
+
+Before a write is sent, `contracts.py` checks what it makes of the layered view against every
+registered consumer (422 BREAKS_CONSUMER unless overridden). The registrations come back from
+the same list call that reads the row (`consumers.with_consumers`), so the check adds no call.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -33,6 +38,8 @@ from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse, json_of
 from ..core.watch import HEADER as INDEX_HEADER
 from ..core.watch import Indexed, block, parse_watch
+from .consumers import Consumer, ConsumerBook, split, with_consumers
+from .contracts import Override, after_delete, enforce, requested_override, violations
 from .flights import Flights
 from .merge_patch import merge_patch
 from .object_code import config_object_code
@@ -123,6 +130,18 @@ def revision_view(revision: Any) -> dict[str, Any]:
     }
 
 
+async def restored_value(client: RegistryClient, id: str, index: int) -> Row | None:
+    """The row as revision `index` of it left it, None when that is not a revision of it."""
+    page = await client.revisions(
+        {"id": id, "kind": "config", "after": str(index - 1), "ordering": "index", "limit": "1"}
+    )
+    results = page["results"]
+    if results and isinstance(results[0], dict) and results[0].get("index") == index:
+        after = results[0].get("after")
+        return after if isinstance(after, dict) else None
+    return None
+
+
 def replacement(row: Row, data: Any, user_id: str) -> Row:
     """A registry PUT body that changes only `data` and the writer (PUT resets omitted fields)."""
     keep = ("project_id", "account_id", "object_type", "object_item", "object_code", "name")
@@ -140,6 +159,16 @@ def project_of(key: CacheKey) -> str:
     return key[0]
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a write of one config reads first: the row at the headers' level, the consumers
+    to check, and the type's value in the view once that row is deactivated."""
+
+    row: Row
+    consumers: list[Consumer]
+    after_delete: Any
+
+
 class ConfigsEndpoints:
     def __init__(
         self,
@@ -147,11 +176,15 @@ class ConfigsEndpoints:
         verifier: TokenVerifier,
         cache: TtlCache[CacheKey, Fetched],
         write_role: str,
+        override_role: str = "",
+        book: ConsumerBook | None = None,
         signal: ChangeSignal | None = None,
     ):
         self.verifier = verifier
         self.cache = cache
         self.write_role = write_role
+        self.override_role = override_role
+        self.book = book or ConsumerBook()
         self.locks = KeyedLock()
         self.flights: Flights[Fetched] = Flights()
         self.signal = signal if signal is not None else ChangeSignal()
@@ -192,18 +225,25 @@ class ConfigsEndpoints:
             raise forbidden()
         return principal
 
-    async def row_at_level(self, request: Request, context: Context, object_type: str) -> Row:
+    def override(self, request: Request, principal: Principal) -> Override | None:
+        return requested_override(request, principal, self.override_role)
+
+    async def row_at_level(self, request: Request, context: Context, object_type: str) -> Target:
         """The active row of this type at the headers' level (the one reads would serve)."""
-        params = list_params(
-            context.project_id, context.account_id, [object_type], with_project_level=False
+        params = list_params(context.project_id, context.account_id, [object_type])
+        rows, registrations = split(
+            await registry(request).list(with_consumers(params)), context.project_id
         )
-        rows = await registry(request).list(params)
         level = ACCOUNT if context.account_id else PROJECT
         same_level = [r for r in rows if level_of(r, context.account_id) == level]
         winner = pick(same_level, context.account_id).get(object_type)
         if winner is None:
             raise not_found(missing=[object_type])
-        return dict(winner[0])
+        return Target(
+            row=dict(winner[0]),
+            consumers=self.book.consumers(registrations),
+            after_delete=after_delete(rows, context.account_id, object_type),
+        )
 
     async def conditional(
         self, key: Hashable, attempt: Callable[[], Awaitable[Response]]
@@ -315,6 +355,7 @@ class ConfigsEndpoints:
         principal = self.authenticate(request, write=True)
         context = context_headers(request)
         new = parse_create(await read_body(request), context)
+        override = self.override(request, principal)
         client = registry(request).acting_for(principal)
         params = list_params(
             new.project_id,
@@ -326,19 +367,22 @@ class ConfigsEndpoints:
         level = ACCOUNT if new.account_id else PROJECT
 
         async def attempt() -> Response:
+            found, registrations = split(await client.list(with_consumers(params)), new.project_id)
             rows = [
                 r
-                for r in await client.list(params)
+                for r in found
                 if level_of(r, new.account_id) == level and r.get("object_type") == new.object_type
             ]
             if any(is_active(r) for r in rows):
                 raise entity_exists()
+            broken = violations(self.book.consumers(registrations), {new.object_type: new.data})
+            recorded = enforce(broken, override, where=f"POST {new.object_type}") or {}
             code = config_object_code(new.project_id, new.account_id, new.object_type)
             previous = next((r for r in rows if r.get("object_code") == code), None)
             try:
                 if previous is not None:
                     payload = replacement(previous, new.data, principal.user_id)
-                    payload["meta"] = {"status": "active"}
+                    payload["meta"] = {"status": "active", **recorded}
                     stored = await client.replace(
                         row_id(previous), payload, if_match=etag_of(previous)
                     )
@@ -351,6 +395,7 @@ class ConfigsEndpoints:
                             "object_type": new.object_type,
                             "object_code": code,
                             "data": new.data,
+                            **({"meta": recorded} if recorded else {}),
                         }
                     )
             finally:
@@ -371,11 +416,18 @@ class ConfigsEndpoints:
         context = context_headers(request)
         object_type = parse_type(raw_type)
         data = parse_data(await read_body(request))
+        override = self.override(request, principal)
         client = registry(request).acting_for(principal)
 
         async def attempt() -> Response:
-            row = await self.row_at_level(request, context, object_type)
-            payload = replacement(row, change(row.get("data"), data), principal.user_id)
+            target = await self.row_at_level(request, context, object_type)
+            row = target.row
+            new_data = change(row.get("data"), data)
+            broken = violations(target.consumers, {object_type: new_data})
+            recorded = enforce(broken, override, where=f"{request.method} {object_type}")
+            payload = replacement(row, new_data, principal.user_id)
+            if recorded:
+                payload["meta"] = recorded
             try:
                 stored = await client.replace(payload["id"], payload, if_match=etag_of(row))
             finally:
@@ -391,14 +443,18 @@ class ConfigsEndpoints:
         principal = self.authenticate(request, write=True)
         context = context_headers(request)
         object_type = parse_type(raw_type)
+        override = self.override(request, principal)
         client = registry(request).acting_for(principal)
 
         async def attempt() -> Response:
-            row = await self.row_at_level(request, context, object_type)
+            target = await self.row_at_level(request, context, object_type)
+            row = target.row
+            broken = violations(target.consumers, {object_type: target.after_delete})
+            recorded = enforce(broken, override, where=f"DELETE {object_type}") or {}
             try:
                 stored = await client.patch(
                     row_id(row),
-                    {"user_id": principal.user_id, "meta": {"status": "inactive"}},
+                    {"user_id": principal.user_id, "meta": {"status": "inactive", **recorded}},
                     if_match=etag_of(row),
                 )
             finally:
@@ -411,11 +467,14 @@ class ConfigsEndpoints:
 
     async def rollback(self, request: Request) -> Response:
         """POST `{"index": N}`: the config at the headers' level back as revision N (from its
-        history) left it, data and meta; a deactivated config can be brought back this way."""
+        history) left it, data and meta; a deactivated config can be brought back this way.
+        Checked against the registered consumers like any write (422 unless overridden; the
+        override is recorded by the revision's actor and roles, as meta is restored exactly)."""
         principal = self.authenticate(request, write=True)
         context = context_headers(request)
         object_type = parse_type(request.path_params["types"])
         index = parse_rollback(await read_body(request))
+        override = self.override(request, principal)
         client = registry(request).acting_for(principal)
         params = list_params(
             context.project_id,
@@ -427,9 +486,12 @@ class ConfigsEndpoints:
         level = ACCOUNT if context.account_id else PROJECT
 
         async def attempt() -> Response:
+            found, registrations = split(
+                await client.list(with_consumers(params)), context.project_id
+            )
             rows = [
                 r
-                for r in await client.list(params)
+                for r in found
                 if level_of(r, context.account_id) == level and r.get("object_type") == object_type
             ]
             active = pick([r for r in rows if is_active(r)], context.account_id).get(object_type)
@@ -441,6 +503,15 @@ class ConfigsEndpoints:
             )
             if row is None:
                 raise not_found(missing=[object_type])
+            restored = await restored_value(client, row_id(row), index)
+            if restored is not None:  # else not this row's revision: the registry says 400
+                if not is_active(restored):
+                    below = await client.list(list_params(context.project_id, None, [object_type]))
+                    value = after_delete(below, context.account_id, object_type)
+                else:
+                    value = restored.get("data")
+                broken = violations(self.book.consumers(registrations), {object_type: value})
+                enforce(broken, override, where=f"POST {object_type} rollback to {index}")
             try:
                 stored = await client.rollback(
                     row_id(row), index, principal.user_id, if_match=etag_of(row)

@@ -7,7 +7,8 @@ process with `transports={"configs": ASGITransport(configs_app), "raida": ASGITr
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
@@ -23,15 +27,17 @@ from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
 from ..core.feed import FeedFollower
 from ..core.health import health_routes
+from ..core.responses import JSON
 from ..core.upstream import create_client
 from .configs_client import CHANGES_PATH, ConfigsClient
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
+from .registration import registration_body
+from .registration import start as start_registration
 from .routes import StepApi
 from .submission import claim_lease
 
 SERVICE = "step"
-log = logging.getLogger("step_platform.contests")
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 # Room for the multipart envelope around the file (boundaries, part headers, text fields).
 MULTIPART_ALLOWANCE = 256 * 1024
@@ -49,7 +55,11 @@ class Settings:
     time_zone: str = "UTC"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     config_cache_ttl: float = 5.0
-    configs_token: str = ""  # step's own token at the configs service: follows its changes
+    # a User Center token with the configs write role: step registers itself as a config
+    # consumer with it (registration.py) and follows the configs change feed with it;
+    # "" = no registration (one warning) and config changes seen only at CONFIG_CACHE_TTL
+    configs_service_token: str = ""
+    registration_retry: float = 1.0  # first delay between registration attempts, s
     common: CommonSettings = field(default_factory=CommonSettings)
 
     @classmethod
@@ -68,7 +78,7 @@ class Settings:
             time_zone=time_zone,
             max_upload_bytes=env.integer(e, "STEP_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, minimum=1),
             config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
-            configs_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
+            configs_service_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
             common=common,
         )
 
@@ -119,7 +129,7 @@ def create_app(
                 configs_http, cache_ttl=settings.config_cache_ttl, deadline=deadline
             )
             feed = None
-            if settings.configs_token and settings.config_cache_ttl > 0:
+            if settings.configs_service_token and settings.config_cache_ttl > 0:
                 # one long-poll of the configs service's change feed drops changed projects
                 signal = ChangeSignal()
                 signal.add_listener(api.configs.cache.forget)
@@ -127,16 +137,10 @@ def create_app(
                     configs_http,
                     CHANGES_PATH,
                     signal,
-                    headers={"Authorization": f"Bearer {settings.configs_token}"},
+                    headers={"Authorization": f"Bearer {settings.configs_service_token}"},
                     timeout=common.timeout,
                 )
                 await feed.start(ready_timeout=common.connect_timeout)
-            elif settings.config_cache_ttl > 0:
-                log.warning(
-                    "CONFIGS_SERVICE_TOKEN is not set: config changes reach this instance "
-                    "only when its cache entries expire (CONFIG_CACHE_TTL=%s)",
-                    settings.config_cache_ttl,
-                )
             app.state.configs_feed = feed
             api.raida = RaidaClient(
                 raida_http,
@@ -145,11 +149,20 @@ def create_app(
                 deadline=deadline,
             )
             app.state.api = api
+            app.state.registration, registering = start_registration(
+                configs_http,
+                settings.configs_service_token,
+                first_delay=settings.registration_retry,
+            )
             try:
                 yield
             finally:
                 if feed is not None:
                     await feed.stop()
+                if registering is not None:
+                    registering.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await registering
                 api.configs = None
                 api.raida = None
 
@@ -161,7 +174,12 @@ def create_app(
         assert api.configs is not None
         await api.configs.ready()
 
+    async def config_schema(request: Request) -> Response:
+        """The published config format: the JSON Schema of each type step reads."""
+        return JSON(registration_body())
+
     routes = [
+        Route("/config-schema", config_schema, methods=["GET"]),
         *api.routes(),
         *health_routes({"raida": raida_ready, "configs": configs_ready}),
         *docs_routes(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
@@ -32,12 +33,14 @@ from .processes import ManagedProcess, StartError, serve_argv, wait_http
 from .simulators import public_key_pem, user_token
 
 MIB = 1024 * 1024
-STEP_SERVICE_USER = "57e90000-0000-4000-8000-00000000c0f1"  # step's own user at the configs service
-SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
+# Step's own User Center identity: with its CONFIGS_SERVICE_TOKEN it registers as a config
+# consumer and follows the configs service's change feed.
+STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
+STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ class Stack(Addresses):
         self._database: str | None = None
         self._nginx_prefix: str | None = None
         self._secret = secrets.token_hex(24)
-        self._step_token: str | None = None
+        self.step_service_token: str | None = None
 
     @property
     def postgres(self) -> PostgresServer | None:
@@ -233,11 +236,11 @@ class Stack(Addresses):
                     "LANGUAGE_CODE": "ru",
                     "TIME_ZONE": "Europe/Moscow",
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
-                    # step's own token: it follows the configs change feed with it
-                    "CONFIGS_SERVICE_TOKEN": self._service_token(),
                     "DOCS_PROJECT_ID": c.project_id,
                 }
             )
+            if self.step_service_token:
+                env["CONFIGS_SERVICE_TOKEN"] = self.step_service_token
         elif base == "raida-mock":
             env.update({"USER_RAIDA": c.raida_user, "PASSWD_RAIDA": c.raida_password})
             if c.persist_raida:
@@ -248,18 +251,6 @@ class Stack(Addresses):
         env.update(c.service_env.get(base, {}))
         env.update(c.service_env.get(name, {}))
         return env
-
-    def _service_token(self) -> str:
-        """A long-lived token of step's service user with the write role (the change feed
-        names every project's changes, so it needs that role)."""
-        if self._step_token is None:
-            self._step_token = user_token(
-                self.url("user-center-mock"),
-                STEP_SERVICE_USER,
-                roles=("configs:write",),
-                ttl=SERVICE_TOKEN_TTL,
-            )
-        return self._step_token
 
     def _key(self) -> str:
         if self.public_key is None:
@@ -333,6 +324,9 @@ class Stack(Addresses):
                     self._spawn(name)
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
+                self.step_service_token = self.token(
+                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
+                )
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
             if self.internal_proxies():
                 # the instances reach each other through nginx: it starts before they do
