@@ -23,7 +23,7 @@ def fail(message: str) -> int:
     return 2
 
 
-GRACEFUL_SHUTDOWN_SECONDS = 5
+GRACEFUL_SHUTDOWN = 3  # seconds
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -52,8 +52,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=1,
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1",
-            # SIGTERM: requests still running after this are cancelled, so a stop never hangs
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            # SIGTERM: requests still running after this many seconds are cancelled (blocking
+            # queries `?index=N&wait=...` and hung ones alike), so a stop never hangs
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             http=EnvelopeH11Protocol,
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )

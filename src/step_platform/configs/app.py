@@ -19,16 +19,17 @@ from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
 from ..core.cache import TtlCache
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
+from ..core.feed import FeedFollower
 from ..core.hardening_docs import with_hardening, writes
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.upstream import create_client, registry_auth
 from .consumer_routes import ConsumerEndpoints
 from .openapi import TITLE, document
-from .registry_client import RegistryClient
-from .resolution import ConfigSet
-from .routes import CacheKey, ConfigsEndpoints, project_of, registry_ready
+from .registry_client import CHANGES_PATH, RegistryClient
+from .routes import CacheKey, ConfigsEndpoints, Fetched, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
@@ -89,14 +90,19 @@ def create_app(
     """
     transports = transports or {}
     verifier = settings.auth.verifier()
-    cache: TtlCache[CacheKey, ConfigSet] = TtlCache(
+    cache: TtlCache[CacheKey, Fetched] = TtlCache(
         settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
     )
+    # "something changed for project P", from the registry's change feed: wakes blocking
+    # reads and drops cached sets, whichever instance made the change
+    signal = ChangeSignal()
+    signal.add_listener(cache.forget)
     endpoints = ConfigsEndpoints(
         verifier=verifier,
         cache=cache,
         write_role=settings.write_role,
         override_role=settings.override_role,
+        signal=signal,
     )
     metrics = settings.common.metrics()
 
@@ -113,7 +119,14 @@ def create_app(
         )
         async with http:
             app.state.registry = RegistryClient(http)
-            yield
+            feed = FeedFollower(http, CHANGES_PATH, signal, timeout=settings.common.timeout)
+            app.state.feed = feed
+            if cache.enabled:  # cached sets are dropped through the feed: follow it now
+                await feed.start(ready_timeout=settings.common.connect_timeout)
+            try:
+                yield
+            finally:
+                await feed.stop()
 
     routes = [
         *ConsumerEndpoints(endpoints).routes(),  # before `/configs/{types}`, which they match
@@ -137,4 +150,5 @@ def create_app(
         metrics=metrics,
     )
     app.state.cache = cache
+    app.state.signal = signal
     return app

@@ -9,6 +9,7 @@ ones the original answered with, so clients matching on them keep working.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,3 +184,37 @@ def parse_data(body: Any) -> Any:
     if fields:
         raise invalid(fields)
     return data
+
+
+def _whole(value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def parse_rollback(body: Any) -> int:
+    """Rollback body `{"index": N}`: the revision (from the history) to restore."""
+    body = _object(body)
+    if "index" not in body:
+        raise invalid({"index": [REQUIRED]})
+    index = body["index"]
+    if isinstance(index, str) or _whole(index, 1, 2**63 - 1) is None:
+        raise invalid({"index": ["A revision index from the history is expected (1 or more)."]})
+    return index
+
+
+def parse_page(query: Mapping[str, str], max_limit: int = 1000) -> tuple[int, int]:
+    """`limit` (1 to max_limit, default 100) and `offset` (0 or more) of a history page."""
+    fields: dict[str, list[str]] = {}
+    limit = _whole(query.get("limit", "100"), 1, max_limit)
+    if limit is None:
+        fields["limit"] = [f"Enter a whole number between 1 and {max_limit}."]
+    offset = _whole(query.get("offset", "0"), 0, 2**62)
+    if offset is None:
+        fields["offset"] = ["Enter a whole number greater than or equal to 0."]
+    if fields:
+        raise invalid(fields)
+    assert limit is not None and offset is not None
+    return limit, offset

@@ -25,13 +25,15 @@ from starlette.types import Scope
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
 from ..core.auth import AuthSettings
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
+from ..core.feed import FeedFollower
 from ..core.hardening_docs import with_hardening
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.responses import JSON
 from ..core.upstream import create_client
-from .configs_client import ConfigsClient
+from .configs_client import CHANGES_PATH, ConfigsClient
 from .deadline import DeadlineMiddleware, default_request_deadline
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
@@ -71,7 +73,8 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     config_cache_ttl: float = 5.0
     # a User Center token with the configs write role: step registers itself as a config
-    # consumer with it (registration.py); "" = no registration, one warning
+    # consumer with it (registration.py) and follows the configs change feed with it;
+    # "" = no registration (one warning) and config changes seen only at CONFIG_CACHE_TTL
     configs_service_token: str = ""
     registration_retry: float = 1.0  # first delay between registration attempts, s
     common: CommonSettings = field(default_factory=CommonSettings)
@@ -155,6 +158,20 @@ def create_app(
             api.configs = ConfigsClient(
                 configs_http, cache_ttl=settings.config_cache_ttl, deadline=deadline
             )
+            feed = None
+            if settings.configs_service_token and settings.config_cache_ttl > 0:
+                # one long-poll of the configs service's change feed drops changed projects
+                signal = ChangeSignal()
+                signal.add_listener(api.configs.cache.forget)
+                feed = FeedFollower(
+                    configs_http,
+                    CHANGES_PATH,
+                    signal,
+                    headers={"Authorization": f"Bearer {settings.configs_service_token}"},
+                    timeout=common.timeout,
+                )
+                await feed.start(ready_timeout=common.connect_timeout)
+            app.state.configs_feed = feed
             api.raida = RaidaClient(
                 raida_http,
                 username=settings.raida_user,
@@ -170,6 +187,8 @@ def create_app(
             try:
                 yield
             finally:
+                if feed is not None:
+                    await feed.stop()
                 if registering is not None:
                     registering.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -37,7 +37,8 @@ MIB = 1024 * 1024
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
-# Step's own User Center identity: its CONFIGS_SERVICE_TOKEN registers it as a config consumer.
+# Step's own User Center identity: with its CONFIGS_SERVICE_TOKEN it registers as a config
+# consumer and follows the configs service's change feed.
 STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
 STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 

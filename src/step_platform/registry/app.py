@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
 from ..core.errors import ApiError
 from ..core.hardening_docs import with_hardening, writes
@@ -38,7 +39,8 @@ from .db import FAULTS, DatabaseUnavailable, Deadlines, Store, database_url_from
 from .engine import Engine
 from .idempotency import PostgresKeys
 from .kinds import KINDS
-from .routes import KindRoutes
+from .listener import RevisionListener
+from .routes import KindRoutes, RevisionRoutes
 
 log = logging.getLogger("step_platform.registry")
 
@@ -145,13 +147,17 @@ def create_app(
         metrics=metrics,
     )
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
+    signal = ChangeSignal()
+    listener = RevisionListener(settings.database_url, signal)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await store.connect()
+        await listener.start()
         try:
             yield {}
         finally:
+            await listener.stop()
             await store.disconnect()
 
     async def database_answers(request: Request) -> None:
@@ -166,7 +172,8 @@ def create_app(
 
     routes: list[BaseRoute] = []
     for kind in KINDS:
-        routes += KindRoutes(kind, engines[kind.plural]).routes()
+        routes += KindRoutes(kind, engines[kind.plural], signal).routes()
+    routes += RevisionRoutes(store, signal).routes()
     routes.append(Route("/info", info, methods=["GET", "OPTIONS"]))
     routes += health_routes({"database": database_answers, "schema": schema_is_current})
     routes += docs_routes(
@@ -190,4 +197,6 @@ def create_app(
     for error in FAULTS:
         app.add_exception_handler(error, database_unavailable)
     app.state.store = store
+    app.state.signal = signal
+    app.state.listener = listener
     return app

@@ -114,6 +114,16 @@ def parse_date(value: str) -> dt.date | None:
     return moment.date()
 
 
+def parse_datetime(value: str) -> dt.datetime | None:
+    """An ISO 8601 date-time (a naive one is UTC) or a date (its midnight, UTC)."""
+    text = _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def _midnight(day: dt.date, plus_days: int = 0) -> dt.datetime | None:
     try:
         return dt.datetime.combine(day + dt.timedelta(days=plus_days), dt.time(), dt.UTC)
@@ -394,3 +404,27 @@ class _Compiler:
 
 def compile_list(kind: Kind, query: QueryParams) -> ListQuery:
     return _Compiler(kind, query).compile()
+
+
+@dataclass
+class Address:
+    """A list's address filters (id, tenancy ids, the type column) as conditions on columns of
+    those names, and the projects it is limited to (None: any project, or rows without one)."""
+
+    conditions: list[str]
+    params: Params
+    projects: list[str] | None
+
+
+def compile_address(kind: Kind, query: QueryParams) -> Address:
+    """The address part of a list query, compiled as `compile_list` would (same errors)."""
+    compiler = _Compiler(kind, query)
+    for name in ("id", "project_id", "account_id", kind.type_column):
+        compiler.in_list(kind.by_name[name])
+    if compiler.errors:
+        raise QueryError(compiler.errors)
+    tokens = _tokens(query.get("project_id") or "")
+    projects = None
+    if tokens and "null" not in tokens:
+        projects = [str(parse_uuid(t)) for t in tokens]
+    return Address(compiler.out.conditions, compiler.out.params, projects)

@@ -70,8 +70,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def test_migrate_command_applies_then_reports_up_to_date(database_env):
     first = run_cli("migrate", env=database_env)
     assert first.returncode == 0, first.stderr
-    names = ", ".join(name for name, _ in available())
-    assert first.stdout.strip() == f"migrations applied: {names}"
+    every = ", ".join(name for name, _ in available())
+    assert first.stdout.strip() == f"migrations applied: {every}"
     second = run_cli("migrate", env=database_env)
     assert second.stdout.strip() == "migrations applied: none (up to date)"
 
