@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 test: install system-deps k8s-tools
 	$(MAKE) lint
