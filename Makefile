@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # A Docker engine for the container half of the integration tests (and `make images`):
 # scripts/ensure-docker starts one when none answers and stops it when the run ends; one

@@ -23,7 +23,8 @@ from .traffic import parse_fault
 
 
 def _sim(request: Request) -> Simulator:
-    return request.app.state.simulator
+    simulator: Simulator = request.app.state.simulator
+    return simulator
 
 
 async def _body(request: Request, *, optional: bool = False) -> Any:

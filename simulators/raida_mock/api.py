@@ -50,7 +50,8 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 def _sim(request: Request) -> Simulator:
-    return request.app.state.simulator
+    simulator: Simulator = request.app.state.simulator
+    return simulator
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -65,7 +65,8 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 def default_seed() -> dict[str, Any]:
     """The packaged seed (relative dates not yet resolved)."""
     text = resources.files(__package__).joinpath("seed.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    seed: dict[str, Any] = json.loads(text)
+    return seed
 
 
 def read_fixture(path: str | Path) -> dict[str, Any]:

@@ -13,7 +13,7 @@ ATTACHMENT = {"$ref": "#/components/schemas/Attachment"}
 NODE = {"name": "node", "in": "path", "required": True, "schema": {"type": "string"}}
 TASK_ID = {"name": "task", "in": "path", "required": True, "schema": {"type": "string"}}
 PROCESS = {"name": "process", "in": "path", "required": True, "schema": {"type": "string"}}
-BEARER = [{"raidaToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"raidaToken": []}]
 
 
 def _raida_errors(*statuses: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ class Simulator:
             "content_type": item.content_type,
         }
 
-    def task_view(self, node: Node, task: dict[str, Any]) -> dict[str, Any]:
+    def task_view(self, node: Node, task: Mapping[str, Any]) -> dict[str, Any]:
         """A task as Raida returns it: the stored fields plus its attachments, oldest first."""
         view = dict(task)
         view["attachments"] = [self.file_view(f) for f in self.store.task_files(node, task["id"])]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from step_platform.core.ids import canonical_uuid
@@ -142,17 +142,17 @@ def _id(value: Any, where: str) -> str:
 
 def _list(value: Any, where: str) -> list[Any]:
     _require(isinstance(value, list), f"{where} must be a list")
-    return value
+    return cast(list[Any], value)
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:
     _require(isinstance(value, dict), f"{where} must be an object")
-    return value
+    return cast(dict[str, Any], value)
 
 
 def _opt_str(value: Any, where: str) -> str | None:
     _require(value is None or isinstance(value, str), f"{where} must be a string or null")
-    return value
+    return cast(str | None, value)
 
 
 class Store:
@@ -207,7 +207,7 @@ class Store:
                     status_id = _id(status.get("id"), swhere)
                     name = status.get("name")
                     _require(isinstance(name, str) and bool(name), f"{swhere}.name is required")
-                    statuses[status_id] = name
+                    statuses[status_id] = cast(str, name)
                 _require(bool(statuses), f"{pwhere}.statuses must not be empty")
                 processes[proc_id] = Process(proc_id, str(proc.get("name") or ""), statuses)
             node = Node(node_id, str(node_doc.get("name") or ""), processes)
@@ -269,10 +269,10 @@ class Store:
         elif "content" in doc:
             _require(isinstance(doc["content"], str), f"{where}.content must be a string")
             data = doc["content"].encode()
-        content_type = doc.get("content_type") or guess_type(name)
+        content_type = doc.get("content_type") or guess_type(cast(str, name))
         _require(isinstance(content_type, str), f"{where}.content_type must be a string")
         size = len(data) if data is not None else int(doc.get("size") or 0)
-        item = Attachment(att_id, node.id, task_id, name, content_type, size)
+        item = Attachment(att_id, node.id, task_id, cast(str, name), content_type, size)
         self.files[att_id] = item
         node.attachments[task_id].append(att_id)
         return item, data

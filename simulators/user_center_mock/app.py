@@ -84,7 +84,8 @@ class Issuer:
 
 
 def _issuer(request: Request) -> Issuer:
-    return request.app.state.issuer
+    issuer: Issuer = request.app.state.issuer
+    return issuer
 
 
 async def _json(request: Request) -> dict[str, Any]:

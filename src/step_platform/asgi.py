@@ -68,7 +68,7 @@ def app_from_env(service: str, env: Mapping[str, str]) -> Starlette:
         env["ACCESS_TOKEN_PUBLIC_KEY"] = fetch_public_key(key_url)
     module = importlib.import_module(SERVICES[service].module)
     settings = module.Settings.from_env(env)
-    app = module.create_app(settings)
+    app: Starlette = module.create_app(settings)
     configure_logging(settings.common.debug)
     return app
 

@@ -23,4 +23,5 @@ def _raw() -> str:
 
 def seed_config_set() -> dict[str, Any]:
     """A fresh copy of the config set of seed section 8 (type -> data)."""
-    return json.loads(_raw())
+    config_set: dict[str, Any] = json.loads(_raw())
+    return config_set

@@ -80,7 +80,7 @@ class ConsumerEndpoints:
         }
         if name is not None:
             params["object_code"] = consumer_code(name)
-        return await registry(request).list(params)
+        return await registry(request).rows(params)
 
     # --- /configs/_consumers/ ------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class ConsumerEndpoints:
         types = [*data, *deactivate]
         params = list_params(context.project_id, context.account_id, types)
         rows, registrations = split(
-            await registry(request).list(with_consumers(params)), context.project_id
+            await registry(request).rows(with_consumers(params)), context.project_id
         )
         view = dict(data)
         for type_name in deactivate:

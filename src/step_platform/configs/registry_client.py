@@ -42,7 +42,7 @@ class RowChanged(Exception):
     """The registry refused a conditional write (412): the row changed after it was read."""
 
 
-def etag_of(row: Row) -> str:
+def etag_of(row: Mapping[str, Any]) -> str:
     """The registry's ETag of a row it returned: its `modified_date`, quoted."""
     modified = row.get("modified_date")
     if not isinstance(modified, str) or not modified or '"' in modified:
@@ -127,7 +127,7 @@ class RegistryClient:
             )
         return UpstreamBadResponse(UPSTREAM, f"status {response.status_code}")
 
-    async def list(self, params: dict[str, str]) -> list[Row]:
+    async def rows(self, params: dict[str, str]) -> list[Row]:
         rows, _ = await self.list_indexed(params)
         return rows
 

@@ -19,7 +19,7 @@ the same list call that reads the row (`consumers.with_consumers`), so the check
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,14 +88,15 @@ def ok(message: str, status: int = 200, **body: Any) -> Response:
 
 
 def registry(request: Request) -> RegistryClient:
-    return request.app.state.registry
+    client: RegistryClient = request.app.state.registry
+    return client
 
 
 async def registry_ready(request: Request) -> None:
     await registry(request).ping()
 
 
-def row_id(row: Row) -> str:
+def row_id(row: Mapping[str, Any]) -> str:
     """The id of a registry row, checked before it is put into a URL."""
     canonical = canonical_uuid(row.get("id"))
     if canonical is None:
@@ -232,7 +233,7 @@ class ConfigsEndpoints:
         """The active row of this type at the headers' level (the one reads would serve)."""
         params = list_params(context.project_id, context.account_id, [object_type])
         rows, registrations = split(
-            await registry(request).list(with_consumers(params)), context.project_id
+            await registry(request).rows(with_consumers(params)), context.project_id
         )
         level = ACCOUNT if context.account_id else PROJECT
         same_level = [r for r in rows if level_of(r, context.account_id) == level]
@@ -367,7 +368,7 @@ class ConfigsEndpoints:
         level = ACCOUNT if new.account_id else PROJECT
 
         async def attempt() -> Response:
-            found, registrations = split(await client.list(with_consumers(params)), new.project_id)
+            found, registrations = split(await client.rows(with_consumers(params)), new.project_id)
             rows = [
                 r
                 for r in found
@@ -487,7 +488,7 @@ class ConfigsEndpoints:
 
         async def attempt() -> Response:
             found, registrations = split(
-                await client.list(with_consumers(params)), context.project_id
+                await client.rows(with_consumers(params)), context.project_id
             )
             rows = [
                 r
@@ -506,7 +507,7 @@ class ConfigsEndpoints:
             restored = await restored_value(client, row_id(row), index)
             if restored is not None:  # else not this row's revision: the registry says 400
                 if not is_active(restored):
-                    below = await client.list(list_params(context.project_id, None, [object_type]))
+                    below = await client.rows(list_params(context.project_id, None, [object_type]))
                     value = after_delete(below, context.account_id, object_type)
                 else:
                     value = restored.get("data")

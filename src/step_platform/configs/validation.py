@@ -199,7 +199,7 @@ def parse_rollback(body: Any) -> int:
     body = _object(body)
     if "index" not in body:
         raise invalid({"index": [REQUIRED]})
-    index = body["index"]
+    index: int = body["index"]
     if isinstance(index, str) or _whole(index, 1, 2**63 - 1) is None:
         raise invalid({"index": ["A revision index from the history is expected (1 or more)."]})
     return index

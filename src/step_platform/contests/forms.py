@@ -121,7 +121,9 @@ def safe_filename(name: str) -> str:
     return "" if not base.strip(". ") else base
 
 
-def _optional_text(form: FormData | dict[str, Any], name: str, errors: dict[str, list[str]]):
+def _optional_text(
+    form: FormData | dict[str, Any], name: str, errors: dict[str, list[str]]
+) -> str | None:
     if name not in form:
         return None
     value = form[name]

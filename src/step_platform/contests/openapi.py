@@ -50,7 +50,7 @@ def _list_of(name: str) -> dict[str, Any]:
     return _envelope({"type": "array", "items": _ref(name)}, count=True)
 
 
-STATE = {
+STATE: dict[str, Any] = {
     "type": "object",
     "properties": {
         "code": {

@@ -83,7 +83,9 @@ def application_status(task: dict[str, Any], completed: str) -> dict[str, Any]:
     }
 
 
-def my_task_item(contest: dict[str, Any], task: dict[str, Any], completed: str, tz: tzinfo):
+def my_task_item(
+    contest: dict[str, Any], task: dict[str, Any], completed: str, tz: tzinfo
+) -> dict[str, Any]:
     return {**contest_item(contest, tz), "application_status": application_status(task, completed)}
 
 

@@ -71,7 +71,9 @@ def _depth(node: Any) -> int:
     return deepest
 
 
-def _references(node: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any, tuple]]:
+def _references(
+    node: Any, where: tuple[Any, ...] = ()
+) -> Iterator[tuple[str, Any, tuple[Any, ...]]]:
     if isinstance(node, Mapping):
         for key, value in node.items():
             if key in REFERENCE_KEYWORDS:
@@ -95,7 +97,7 @@ def compile_schema(schema: Any) -> Validator:
         raise SchemaProblem(f"a schema may be nested at most {MAX_DEPTH} levels deep")
     cls = validator_for(schema, default=Draft202012Validator)
     try:
-        cls.check_schema(schema)
+        cls.check_schema(schema)  # type: ignore[arg-type]  # a boolean schema is valid too
     except SchemaError as error:
         raise SchemaProblem(error.message, _pointer(error.absolute_path)) from None
     if isinstance(schema, Mapping):

@@ -103,7 +103,7 @@ async def _load(
     async with create_client(registry_url.rstrip("/"), headers=registry_auth(token)) as http:
         registry = RegistryClient(http)
         params = list_params(project, account, types, active_only=False, with_project_level=False)
-        existing = await registry.list(params)
+        existing = await registry.rows(params)
         by_code = {row.get("object_code"): row for row in existing}
         creates: list[Row] = []
         updates: list[Row] = []

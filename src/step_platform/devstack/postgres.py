@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 log = logging.getLogger("step_platform.devstack")
@@ -190,7 +191,8 @@ def find_pg_bin() -> str | None:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _as_postgres_user() -> list[str]:
@@ -221,7 +223,7 @@ def local_binaries_provider(env: Mapping[str, str]) -> PostgresServer | None:
         shutil.chown(sockdir, "postgres")
         os.chmod(base, 0o755)
     port = free_port()
-    run = dict(capture_output=True, text=True, check=False)
+    run: dict[str, Any] = dict(capture_output=True, text=True, check=False)
     init = subprocess.run(
         [*prefix, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
          "--no-sync", "--locale=C"],
@@ -268,7 +270,7 @@ def pgserver_provider(env: Mapping[str, str]) -> PostgresServer | None:
             "not installed (pip install 'step-platform[pgserver]', part of '.[test]')"
         ) from None
     base = tempfile.mkdtemp(prefix="step-pgserver-")
-    server = pgserver.get_server(base, cleanup_mode="stop")
+    server = pgserver.get_server(base, cleanup_mode="stop")  # type: ignore[attr-defined]
     parsed = from_url(server.get_uri())
 
     def stop() -> None:

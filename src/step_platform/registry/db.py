@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import asyncpg
@@ -106,7 +106,7 @@ class DatabaseBusy(ApiError):
 # What a database fault looks like from asyncpg: the socket (OSError, TimeoutError), the
 # connection (class 08, "does not exist", a protocol in a state it cannot leave), the server
 # going away or cancelling (class 57: admin shutdown, statement_timeout) or full (class 53).
-FAULTS: tuple[type[BaseException], ...] = (
+FAULTS: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
@@ -119,6 +119,7 @@ FAULTS: tuple[type[BaseException], ...] = (
 # A connection whose backend is gone (as opposed to a database that does not answer). asyncpg
 # may also read a terminated backend's farewell as a protocol in a state it cannot leave
 # ("cannot switch to state 11; another operation is in progress"): that connection is dead too.
+CLOSE_FAULTS: tuple[type[Exception], ...] = (TimeoutError, *FAULTS)
 DEAD_CONNECTION = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.exceptions.AdminShutdownError,
@@ -204,7 +205,7 @@ class Store:
             self.metrics.pool_max.set(0)
         try:
             await asyncio.wait_for(pool.close(), self.deadlines.close)
-        except (TimeoutError, *FAULTS):
+        except CLOSE_FAULTS:
             pool.terminate()
 
     @property
@@ -228,7 +229,8 @@ class Store:
             ):
                 with self._checked_out():
                     try:
-                        yield conn
+                        # the pool's proxy forwards every method of the connection it holds
+                        yield cast(asyncpg.Connection, conn)
                     except DEAD_CONNECTION:
                         conn.terminate()  # never back into the pool
                         raise

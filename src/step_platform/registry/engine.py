@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -41,7 +41,7 @@ from .validation import UNIQUE, DataMode, Errors, Mode, WriteItem
 
 log = logging.getLogger("step_platform.registry")
 
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
 T = TypeVar("T")
 ATTEMPTS = 3
 NOT_AN_OBJECT = "Stored data is not an object: it cannot be merged; replace it with PUT."
@@ -193,17 +193,6 @@ class Engine:
 
     # reads
 
-    async def list(self, query: ListQuery) -> tuple[list[Record], int | None]:
-        select, params, count_sql, count_params = query.sql(self.kind)
-
-        async def read(conn: asyncpg.Connection) -> tuple[list[Record], int | None]:
-            records = await conn.fetch(select, *params)
-            total = await conn.fetchval(count_sql, *count_params) if query.paged else None
-            return records, total
-
-        async with self.store.costly(query.costly):
-            return await self.store.read(read)
-
     async def get(self, id: uuid.UUID) -> Record | None:
         return await self.store.read(lambda conn: conn.fetchrow(self.sql["get"], id))
 
@@ -219,6 +208,7 @@ class Engine:
             found = await conn.fetchrow(scope[0], *scope[1])
             records = await conn.fetch(select, *params)
             total = await conn.fetchval(count_sql, *count_params) if query.paged else None
+            assert found is not None  # the scope query is an aggregate: always one row
             return records, total, Indexed(found["index"], found["latest"])
 
         async with self.store.costly(query.costly):
@@ -255,7 +245,8 @@ class Engine:
                     inserted = {r["id"] for r in records}
                     skipped = [i for i, it in enumerate(items) if it.id not in inserted]
                     raise await self._create_clashes(conn, items, skipped)
-                return records
+                rows: list[Record] = records
+                return rows
 
         by_id = {r["id"]: r for r in await _retrying(insert)}
         return [by_id[item.id] for item in items]
@@ -285,7 +276,8 @@ class Engine:
                 records = await conn.fetch(self.sql["update"], *args)
                 if len(records) < len(items):
                     raise await self._update_misses(conn, items, {r["id"] for r in records})
-                return records
+                rows: list[Record] = records
+                return rows
 
         try:
             records = await _retrying(update)
@@ -413,7 +405,9 @@ class Engine:
             if items[i].id in taken:
                 errors[i]["id"] = [UNIQUE]
         for rule in self.kind.unique:
-            keys = [tuple(items[i].values[c] for c in rule.columns) for i in skipped]
+            keys: list[tuple[Any, ...] | None] = [
+                tuple(items[i].values[c] for c in rule.columns) for i in skipped
+            ]
             for i, holders in zip(skipped, await self._clashes(conn, rule, keys), strict=True):
                 if holders:
                     errors[i].update(self._rule_error(rule))
@@ -483,7 +477,8 @@ class Engine:
                     }
                     if others or key in seen:
                         errors[n].update(self._rule_error(rule))
-                    seen.setdefault(key, item.id)
+                    if item.id is not None:
+                        seen.setdefault(key, item.id)
         if not any(errors):
             log.warning("unique violation not traced to an item: %s", exc)
             errors = [{"non_field_errors": [UNKNOWN_CLASH]} for _ in items]

@@ -390,8 +390,10 @@ class _Compiler:
 
     def compile(self) -> ListQuery:
         self.caps()
-        for column in self.kind.filters:
-            {"in": self.in_list, "number": self.numbers, "date": self.dates}[column.filter](column)
+        compile_filter = {"in": self.in_list, "number": self.numbers, "date": self.dates}
+        for column in self.kind.filters:  # `filters` are the columns whose `filter` is set
+            if column.filter is not None:
+                compile_filter[column.filter](column)
         self.meta()
         self.data()
         self.search()

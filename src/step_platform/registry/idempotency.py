@@ -53,6 +53,7 @@ class PostgresKeys:
             async with self.store.unit() as conn:
                 if await conn.fetchval(CLAIM, key, fingerprint) is None:
                     row = await conn.fetchrow(STORED, key)
+                    assert row is not None  # the claim found it, in this transaction
                     if row["fingerprint"] != fingerprint:
                         raise KeyReused()
                     headers = [(k.encode("latin-1"), v.encode("latin-1"))
@@ -64,9 +65,9 @@ class PostgresKeys:
                 if slot.saved is None:
                     raise _Release
                 answer = slot.saved
-                headers = json.dumps([(k.decode("latin-1"), v.decode("latin-1"))
-                                      for k, v in answer.headers])  # fmt: skip
-                await conn.execute(SAVE, key, answer.status, headers, answer.body)
+                saved = json.dumps([(k.decode("latin-1"), v.decode("latin-1"))
+                                    for k, v in answer.headers])  # fmt: skip
+                await conn.execute(SAVE, key, answer.status, saved, answer.body)
                 if random.randrange(PURGE_ONE_IN) == 0:
                     await conn.execute(PURGE)
         except _Release:

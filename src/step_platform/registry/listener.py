@@ -58,8 +58,14 @@ class RevisionListener:
                 await self._task
             self._task = None
 
-    def _on_notification(self, conn: object, pid: int, channel: str, payload: str) -> None:
-        parsed = parse_payload(payload)
+    def _on_notification(
+        self,
+        conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+        pid: int,
+        channel: str,
+        payload: object,
+    ) -> None:
+        parsed = parse_payload(str(payload))
         if parsed is None:
             log.warning("ignored notification %r", payload)
             return

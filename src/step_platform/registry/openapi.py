@@ -113,7 +113,9 @@ def _schemas(kind: Kind) -> dict[str, Any]:
 
 
 def _parameters(kind: Kind) -> list[dict[str, Any]]:
-    def q(name: str, description: str, schema: dict[str, Any] | None = None, **kw: Any):
+    def q(
+        name: str, description: str, schema: dict[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         return {
             "name": name,
             "in": "query",

@@ -11,11 +11,15 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
+import asyncpg
 from starlette.responses import Response
 
 from .kinds import ColumnType, Kind
+
+# a row as asyncpg returns it, or any mapping of its columns (tests, rollbacks)
+Row: TypeAlias = asyncpg.Record | Mapping[str, Any]
 
 
 def _uuid(value: Any) -> str:
@@ -57,7 +61,7 @@ def _plan(kind: Kind) -> tuple[tuple[str, str, Callable[[Any], str]], ...]:
     return tuple((c.name, json.dumps(c.name) + ":", ENCODERS[c.type]) for c in kind.columns)
 
 
-def row(kind: Kind, record: Mapping[str, Any]) -> str:
+def row(kind: Kind, record: Row) -> str:
     parts = []
     for name, key, encode in _plan(kind):
         value = record[name]
@@ -65,7 +69,7 @@ def row(kind: Kind, record: Mapping[str, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def rows(kind: Kind, records: Iterable[Mapping[str, Any]]) -> str:
+def rows(kind: Kind, records: Iterable[Row]) -> str:
     return "[" + ",".join(row(kind, r) for r in records) + "]"
 
 

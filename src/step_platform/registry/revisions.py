@@ -30,6 +30,7 @@ from ..core.errors import ApiError
 from ..core.ids import parse_uuid
 from .filters import MAX_LIMIT, QueryError, compile_address, parse_datetime
 from .kinds import KINDS, Kind
+from .render import Row
 from .render import row as render_row
 
 DEFAULT_ACTOR = "registry"
@@ -108,7 +109,7 @@ def _stored_row(kind: Kind, text: str | None) -> str:
     return render_row(kind, values)
 
 
-def render_revision(record: Mapping[str, Any]) -> str:
+def render_revision(record: Row) -> str:
     kind = BY_NAME[record["kind"]]
     head = {
         "index": record["index"],
@@ -167,6 +168,7 @@ async def object_index(conn: asyncpg.Connection, kind: Kind, id: uuid.UUID) -> t
         kind.singular,
         id,
     )
+    assert record is not None  # an aggregate always answers one row
     return record["index"], record["latest"]
 
 
@@ -309,9 +311,10 @@ async def revision_of(
     conn: asyncpg.Connection, kind: Kind, id: uuid.UUID, index: int
 ) -> str | None:
     """The row as revision `index` of this object left it (JSON text), None if no such one."""
-    return await conn.fetchval(
+    after: str | None = await conn.fetchval(
         "SELECT after FROM registry_revisions WHERE index = $1 AND kind = $2 AND object_id = $3",
         index,
         kind.singular,
         id,
     )
+    return after

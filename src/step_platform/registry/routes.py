@@ -107,7 +107,7 @@ def parse_index(body: Any) -> tuple[int, uuid.UUID | None]:
     """A rollback body: `{"index": <revision index>, "user_id": <optional writer>}`."""
     if not isinstance(body, dict):
         raise invalid({"non_field_errors": ["Expected an object."]})
-    index = body.get("index")
+    index: Any = body.get("index")
     fields: dict[str, list[str]] = {}
     if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index < 2**63:
         fields["index"] = ["A revision index (a whole number of 1 or more) is required."]
@@ -151,7 +151,7 @@ class KindRoutes:
     async def collection(self, request: Request) -> Response:
         method = request.method
         if method in ("GET", "HEAD"):
-            return await self.list(request)
+            return await self.list_view(request)
         if method == "POST":
             return await self.bulk_create(request)
         if method in ("PUT", "PATCH"):
@@ -175,7 +175,7 @@ class KindRoutes:
 
     # reads
 
-    async def list(self, request: Request) -> Response:
+    async def list_view(self, request: Request) -> Response:
         """The list; with `?index=N&wait=W` a blocking query (`core.watch`) woken by any
         instance's write to the list's projects (LISTEN/NOTIFY, `listener`)."""
         watch = parse_watch(request.query_params)

@@ -266,11 +266,12 @@ def validate_items(
     seen: set[uuid.UUID] = set()
     for raw in body:
         item, errors = validate_item(kind, raw, mode)
-        if item is not None and item.id is not None and mode is not Mode.CREATE:
-            if item.id in seen:
+        item_id = item.id if item is not None else None
+        if item_id is not None and mode is not Mode.CREATE:
+            if item_id in seen:
                 item, errors = None, {"id": [DUPLICATE_ID]}
             else:
-                seen.add(item.id)
+                seen.add(item_id)
         all_errors.append(errors)
         if item is not None:
             items.append(item)

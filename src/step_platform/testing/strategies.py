@@ -52,7 +52,7 @@ TYPE_BREAKS = ("drop_type", "type_not_object", "empty_object", "nest_type")
 KEY_BREAKS = ("drop_key", "not_uuid", "wrong_type", "nest_value")
 
 # Text a config store can hold: Postgres JSONB refuses NUL characters and lone surrogates.
-_storable = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+_storable = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
 _extra_name = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
 
 
