@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
@@ -80,14 +81,15 @@ class ComposeProject:
     def container_ids(self) -> list[str]:
         return self.run("ps", "-a", "-q").split()
 
-    def _states(self) -> list[dict]:
+    def _states(self) -> list[dict[str, Any]]:
         ids = self.container_ids()
         if not ids:
             return []
         out = subprocess.run(
             ["docker", "inspect", *ids], capture_output=True, text=True, timeout=60, check=True
         ).stdout
-        return json.loads(out)
+        states: list[dict[str, Any]] = json.loads(out)
+        return states
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + self.timeout

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +129,7 @@ def apt_mirror(sources: Sequence[Path] | None = None) -> str:
     return DEFAULT_MIRROR
 
 
-def build_local_base(mirror: str | None = None, log=print) -> None:
+def build_local_base(mirror: str | None = None, log: Callable[[str], object] = print) -> None:
     """`step-platform-debian:bookworm` from Debian's packages: debootstrap, then import."""
     if shutil.which("debootstrap") is None:
         raise ImageBuildError(
@@ -172,7 +172,7 @@ def _trim_rootfs(rootfs: Path) -> None:
     policy.chmod(0o755)
 
 
-def choose_bases(log=print) -> dict[str, str]:
+def choose_bases(log: Callable[[str], object] = print) -> dict[str, str]:
     """{deploy/.env variable: base image}: the public one where possible, else the local one."""
     bases: dict[str, str] = {}
     need_local = False
@@ -212,7 +212,7 @@ def write_compose_env(bases: Mapping[str, str]) -> None:
     (DEPLOY / ".env").write_text("".join(lines))
 
 
-def build(image: Image, base: str, log=print) -> float:
+def build(image: Image, base: str, log: Callable[[str], object] = print) -> float:
     started = time.monotonic()
     docker(
         "build", "-q", "--force-rm", "-f", str(image.dockerfile),
@@ -225,7 +225,9 @@ def build(image: Image, base: str, log=print) -> float:
     return took
 
 
-def ensure_images(env: Mapping[str, str] | None = None, log=print) -> dict[str, str]:
+def ensure_images(
+    env: Mapping[str, str] | None = None, log: Callable[[str], object] = print
+) -> dict[str, str]:
     """Build (or refresh from the cache) every image; returns the bases used."""
     env = os.environ if env is None else env
     bases = choose_bases(log=log)

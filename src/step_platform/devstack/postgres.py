@@ -164,7 +164,7 @@ def testcontainers_provider(env: Mapping[str, str]) -> PostgresServer | None:
     configure_testcontainers()
     container = PostgresContainer(image, username="postgres", password="postgres")
     container.with_bind_ports(5432, None)
-    container.ports["5432/tcp"] = ("127.0.0.1", None)
+    container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
     container.with_command("postgres -c fsync=off -c synchronous_commit=off -c max_connections=200")
     container.start()
     return PostgresServer(

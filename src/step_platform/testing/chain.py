@@ -208,7 +208,7 @@ class ChainContainers(Addresses):
             changed = replace(p, step=(*p.step[:index], port, *p.step[index + 1 :]))
         else:
             field = {"user-center-mock": "user_center", "raida-mock": "raida"}.get(name, name)
-            changed = replace(p, **{field: port})
+            changed = replace(p, **{field: port})  # type: ignore[arg-type]
         self.config = replace(self.config, ports=changed)
 
     def _nginx(self) -> NginxContainer:

@@ -58,9 +58,8 @@ class ChainContainer(DockerContainer):
         self.ready_timeout = ready_timeout
         self.host_port = host_port
         # a local daemon publishes on 127.0.0.1 only; a remote one on its own interfaces
-        self.ports[f"{self.port}/tcp"] = (
-            ("127.0.0.1", host_port) if is_local_daemon() else host_port
-        )
+        published: Any = ("127.0.0.1", host_port) if is_local_daemon() else host_port
+        self.ports[f"{self.port}/tcp"] = published  # testcontainers types only a bare port
         for key, value in (env or {}).items():
             self.with_env(key, str(value))
         if network is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from step_platform.devstack.postgres import docker_available
 
@@ -85,7 +86,7 @@ def configure_testcontainers() -> None:
     config.ryuk_disabled = not image_present(config.ryuk_image)
 
 
-def client():  # -> docker.DockerClient
+def client() -> Any:  # a docker.DockerClient; the docker package has no type information
     import docker
 
     return docker.from_env(timeout=DAEMON_TIMEOUT)
