@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,bench]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -23,14 +23,13 @@ lint: install
 test: install system-deps
 	$(MAKE) lint
 	$(BIN)/pytest
+	$(BIN)/python bench/run.py --quick
 
 demo: install system-deps
 	$(BIN)/step-platform demo
 
-bench: install
-	$(BIN)/python bench/registry_bench.py
-	$(BIN)/python bench/configs_bench.py
-	$(BIN)/python bench/step_bench.py
+bench: install system-deps
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis

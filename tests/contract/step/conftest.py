@@ -215,7 +215,7 @@ async def raida_depth(raida_admin: Any) -> int:
     )
 
 
-ROUND_TRIP_MS = 40  # a latency fault this long makes concurrent calls overlap unmistakably
+ROUND_TRIP_MS = 100  # a latency fault this long makes concurrent calls overlap unmistakably
 
 
 Call = Callable[..., Awaitable[httpx.Response]]
