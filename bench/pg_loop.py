@@ -9,14 +9,27 @@ into JSON -- is what the ratio of the two rates shows.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from common import percentile
 from wrk import Load
 
 from step_platform.registry.db import connect_once
+
+
+def run_like_uvicorn(work: Coroutine[Any, Any, Load]) -> Load:
+    """Run on the event loop uvicorn's `--loop auto` picks (uvloop when installed), so the
+    floor and the services it is compared with share that advantage."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(work)
 
 
 async def pg_loop(

@@ -48,7 +48,7 @@ from common import (
     workers,
     workspace,
 )
-from pg_loop import pg_loop
+from pg_loop import pg_loop, run_like_uvicorn
 from starlette.datastructures import QueryParams
 from wrk import Load, run_wrk
 
@@ -241,7 +241,8 @@ def get_sql() -> str:
 def db_floor(
     chain: Chain, sql: str, params: Sequence[Any], *, connections: int, seconds: float
 ) -> Load:
-    return asyncio.run(pg_loop(chain.pg_url, sql, params, connections=connections, seconds=seconds))
+    work = pg_loop(chain.pg_url, sql, params, connections=connections, seconds=seconds)
+    return run_like_uvicorn(work)
 
 
 def alternate(
