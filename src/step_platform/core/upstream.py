@@ -65,6 +65,14 @@ async def _add_request_id(request: httpx.Request) -> None:
         request.headers["X-Request-ID"] = rid
 
 
+# An idle pooled connection is dropped before the upstream's server may close it: uvicorn closes
+# keep-alive connections idle for 5 s (`timeout_keep_alive`), exactly httpx's default expiry,
+# so under load a request could go out on a connection the server was closing and fail with
+# "Server disconnected without sending a response" (a 503 for a healthy upstream; seen by
+# `make bench`). Two seconds keeps the pool warm under steady load.
+KEEPALIVE_EXPIRY = 2.0
+
+
 def create_client(
     base_url: str,
     *,
@@ -78,7 +86,9 @@ def create_client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
         ),
         event_hooks={"request": [_add_request_id]},
         transport=transport,
