@@ -3,7 +3,11 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps test lint demo bench clean
+# checkov (deploy/k8s validation) in a venv of its own: its pins (packaging, boto3, numpy...)
+# would otherwise change the test environment. tests/unit/test_k8s_manifests.py runs it.
+CHECKOV := $(VENV)/checkov/bin/checkov
+
+.PHONY: install system-deps test lint demo bench clean k8s-tools
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,23 +17,33 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+$(CHECKOV):
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install -q --upgrade pip
+	$(VENV)/checkov/bin/pip install -q 'checkov>=3.2,<4'
+
+k8s-tools: $(CHECKOV)
+
 system-deps:
 	./scripts/ensure-system-deps
 
 lint: install
 	$(BIN)/ruff check src simulators tests bench
 	$(BIN)/ruff format --check src simulators tests bench
+	$(BIN)/lint-imports --no-cache
 
-test: install system-deps
+test: install system-deps k8s-tools
 	$(MAKE) lint
 	$(BIN)/pytest
 	$(BIN)/python bench/run.py --quick
 
 demo: install system-deps
-	$(BIN)/step-platform demo
+	$(BIN)/step-platform demo $(ARGS)
 
 bench: install system-deps
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/replica_bench.py
+	$(BIN)/python bench/metrics_bench.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis

@@ -22,8 +22,8 @@ from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.ports import free_ports
 from step_platform.devstack.postgres import start_postgres
 from step_platform.devstack.processes import ManagedProcess, serve_argv, wait_http
-from step_platform.devstack.seed import DEMO_PROJECT_ID, seed_config_set
 from step_platform.devstack.simulators import public_key_pem
+from step_platform.seed import DEMO_PROJECT_ID, seed_config_set
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def service(
+def service_process(
     name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
-) -> Iterator[str]:
-    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL."""
+) -> Iterator[tuple[str, ManagedProcess]]:
+    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL and
+    the process (benchmarks that account CPU time read its pid)."""
     port = port or free_port()
-    with served(name, serve_argv(name, port), env, log_dir, port) as url:
-        yield url
+    with served(name, serve_argv(name, port), env, log_dir, port) as running:
+        yield running
 
 
 def uvicorn_argv(target: str, port: int, workers: int) -> list[str]:
@@ -93,22 +94,32 @@ def workers(
 ) -> Iterator[str]:
     """`uvicorn --factory TARGET --workers COUNT` on a free port; yields its base URL."""
     port = free_port()
-    with served(name, uvicorn_argv(target, port, count), env, log_dir, port) as url:
+    with served(name, uvicorn_argv(target, port, count), env, log_dir, port) as (url, _):
         yield url
 
 
 @contextmanager
 def served(
     name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, port: int
-) -> Iterator[str]:
+) -> Iterator[tuple[str, ManagedProcess]]:
+    """ARGV as a process on 127.0.0.1:PORT until the block ends, once its /healthz answers."""
     process = ManagedProcess(name, argv, env=env, log_path=log_dir / f"{name}-{port}.log")
     url = f"http://127.0.0.1:{port}"
     process.start()
     try:
         wait_http(process, f"{url}/healthz", deadline=time.monotonic() + 30)
-        yield url
+        yield url, process
     finally:
         process.stop()
+
+
+@contextmanager
+def service(
+    name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+) -> Iterator[str]:
+    """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL."""
+    with service_process(name, env, log_dir, port) as (url, _):
+        yield url
 
 
 def migrate(env: Mapping[str, str]) -> None:

@@ -55,11 +55,11 @@ from wrk import Load, run_wrk
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
 from raida_mock.traffic import sequential_depth
 from step_platform.configs.registry_client import list_params
-from step_platform.devstack.seed import DEMO_PROJECT_ID, seed_config_set
 from step_platform.registry.db import connect_once
 from step_platform.registry.engine import Engine
 from step_platform.registry.filters import compile_list
 from step_platform.registry.kinds import CONFIGS
+from step_platform.seed import DEMO_PROJECT_ID, seed_config_set
 
 TYPES = sorted(seed_config_set())
 WORKERS = 2

@@ -13,7 +13,7 @@ pytest_plugins = [
     "tests.fixtures.step",
 ]
 
-# Shared CI machines are noisy: no per-example deadline (decisions.md, known traps).
+# Shared CI machines are noisy: no per-example deadline .
 settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -1,4 +1,4 @@
-"""Raida's HTTP API, the part the step service uses (spec/raida.md §2).
+"""Raida's HTTP API, the part the step service uses (as the original client calls it).
 
 Paths are the original client's, declared without a final slash (the path middleware accepts
 one too). Successful answers carry the payload under `data`; errors are Raida-style

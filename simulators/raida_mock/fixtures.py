@@ -34,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 from .store import FixtureError, now_iso
 

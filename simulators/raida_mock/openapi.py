@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from step_platform.core.docs import document, json_response
+from step_platform.core.versions import PACKAGE
 
 RAIDA_ERROR = {"$ref": "#/components/schemas/RaidaError"}
 TASK = {"$ref": "#/components/schemas/Task"}
@@ -260,7 +261,7 @@ def openapi() -> dict[str, Any]:
     }
     doc = document(
         "raida-mock",
-        "0.1.0",
+        PACKAGE,
         "Stateful simulator of the Raida task tracker API used by the step service.",
         paths,
         schemas,

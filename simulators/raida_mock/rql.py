@@ -1,7 +1,7 @@
 """RQL: the small query language of Raida's search endpoint — parser, evaluator, renderer.
 
 The step service builds RQL by formatting strings; in-list values are a printed Python tuple.
-So the grammar (spec/raida.md §4.2) is: conditions joined by ``AND``, each ``field = 'v'``,
+So the grammar is: conditions joined by ``AND``, each ``field = 'v'``,
 ``field != 'v'`` or ``field IN ('a', "b", None,)``. String literals follow Python's ``repr``:
 single or double quotes with backslash escapes. Keywords may be lowercase and whitespace is
 free, because a tolerant server accepts what a sloppy client sends.

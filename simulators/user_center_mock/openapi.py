@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from step_platform.core.docs import document, error_response, json_response
+from step_platform.core.versions import PACKAGE
 
 TOKEN = {
     "type": "object",
@@ -93,7 +94,7 @@ def openapi() -> dict[str, Any]:
     }
     return document(
         "user-center-mock",
-        "0.1.0",
+        PACKAGE,
         "Simulator of the User Center: RS256 access tokens, JWKS, PEM public key.",
         paths,
     )

@@ -1,6 +1,6 @@
 """Minting tokens in the User Center's format.
 
-A real token (spec/configs_service.md §3.2) is RS256 with `sub` an **object** holding
+A real token (the User Center's token format) is RS256 with `sub` an **object** holding
 `user_id` (plus profile/account ids and, here, the roles). We add `iss`, `iat`, `exp`, `jti`
 and a `kid` header, which the original services ignore and ours may check.
 

@@ -20,12 +20,27 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from .cli import SERVICES
 from .core.logs import configure_logging
 from .core.settings import ConfigError
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    module: str
+    port: int
+
+
+SERVICES: dict[str, ServiceEntry] = {
+    "registry": ServiceEntry("step_platform.registry.app", 8002),
+    "configs": ServiceEntry("step_platform.configs.app", 8001),
+    "step": ServiceEntry("step_platform.contests.app", 8080),
+    "raida-mock": ServiceEntry("raida_mock.app", 8090),
+    "user-center-mock": ServiceEntry("user_center_mock.app", 8091),
+}
 
 
 def fetch_public_key(url: str, attempts: int = 30) -> str:

@@ -10,24 +10,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .asgi import SERVICES, app_from_env
 from .core.settings import ConfigError
-
-
-@dataclass(frozen=True)
-class ServiceEntry:
-    module: str
-    port: int
-
-
-SERVICES: dict[str, ServiceEntry] = {
-    "registry": ServiceEntry("step_platform.registry.app", 8002),
-    "configs": ServiceEntry("step_platform.configs.app", 8001),
-    "step": ServiceEntry("step_platform.contests.app", 8080),
-    "raida-mock": ServiceEntry("raida_mock.app", 8090),
-    "user-center-mock": ServiceEntry("user_center_mock.app", 8091),
-}
 
 # serve flags that simulators take, and the environment names they stand for
 FLAG_ENV = {"key": "USER_CENTER_KEY_FILE", "seed": "RAIDA_SEED_FILE", "state": "RAIDA_STATE_FILE"}
@@ -47,8 +32,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         value = getattr(args, flag, None)
         if value:
             env[name] = os.path.abspath(value)
-    from .asgi import app_from_env
-
     try:
         app = app_from_env(args.name, env)
     except ConfigError as exc:
@@ -115,7 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="step-platform", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="start the whole chain locally and print how to use it")
+    demo = sub.add_parser(
+        "demo",
+        help="start the whole chain locally and print how to use it",
+        description="Start the whole chain on the seed's ports and print how to use it.",
+        epilog="Ports: nginx moves with --port (make demo ARGS='--port 18000'); the backends "
+        "move with STEP_DEMO_PORTS=configs=N,registry=N,step=N[+N],raida=N,user_center=N.",
+    )
     demo.add_argument("--check", action="store_true", help="run a user journey, exit 0 or 1")
     demo.add_argument("--domain", default="step.localhost")
     demo.add_argument("--port", type=int, default=8000, help="nginx listen port")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +55,17 @@ def make_stack(
     tmp: Path,
     *,
     step_instances: int,
+    registry_instances: int = 0,
+    configs_instances: int = 0,
     only: frozenset[str] | None = None,
 ) -> Stack:
     """A stack on free ports in `tmp`; `only` limits the local processes (compose runs all)."""
     config = StackConfig(
-        ports=PortMap.free(step_instances=step_instances),
+        ports=PortMap.free(
+            step_instances=step_instances,
+            registry_instances=registry_instances,
+            configs_instances=configs_instances,
+        ),
         state_dir=tmp / "state",
         database=None,
         upstream_timeout=UPSTREAM_TIMEOUT,
@@ -130,13 +137,20 @@ def token(chain: Stack, user_id: str) -> str:
     return chain.token(user_id)
 
 
-@pytest.fixture
-def raida(chain: Stack) -> Iterator[RaidaAdmin]:
-    """raida-mock's Raida API and admin routes; faults are cleared after each test."""
+@contextmanager
+def raida_admin(stack: Stack) -> Iterator[RaidaAdmin]:
+    """raida-mock's Raida API and admin routes of `stack`; faults are cleared at the end."""
     admin = RaidaAdmin(
-        chain.url("raida-mock"), chain.config.raida_user, chain.config.raida_password
+        stack.url("raida-mock"), stack.config.raida_user, stack.config.raida_password
     )
     try:
         yield admin
     finally:
         admin.clear_faults()
+
+
+@pytest.fixture
+def raida(chain: Stack) -> Iterator[RaidaAdmin]:
+    """raida-mock of the main chain; faults are cleared after each test."""
+    with raida_admin(chain) as admin:
+        yield admin

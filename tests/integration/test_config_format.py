@@ -1,4 +1,5 @@
-"""A project whose config set is incomplete: step answers SERVICE_ERROR through nginx."""
+"""A project whose config set is incomplete: step answers SERVICE_ERROR through nginx; an
+unknown project is 404 PROJECT_NOT_FOUND."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import uuid
 import pytest
 
 from step_platform.devstack.configs_loader import load_config_set
-from step_platform.devstack.seed import seed_config_set
 from step_platform.devstack.stack import Stack
+from step_platform.seed import seed_config_set
 
 from .conftest import Edge
 
@@ -49,11 +50,13 @@ def test_a_route_not_reading_the_missing_type_still_works(
     assert response.json()["data"] == []
 
 
-def test_a_project_without_any_configs_is_a_service_error(edge: Edge, token: str) -> None:
-    with edge.step(token, str(uuid.uuid4())) as client:
+def test_an_unknown_project_is_404_naming_the_project(edge: Edge, token: str) -> None:
+    project_id = str(uuid.uuid4())
+    with edge.step(token, project_id) as client:
         response = client.get("/contests/active/")
-    assert response.status_code == 500
-    assert response.json()["detail"]["code"] == "SERVICE_ERROR"
+    assert response.status_code == 404
+    assert response.json()["detail"]["code"] == "PROJECT_NOT_FOUND"
+    assert project_id in response.json()["detail"]["message"]
 
 
 def test_configs_load_replaces_a_broken_set(

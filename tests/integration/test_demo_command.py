@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from step_platform.devstack.ports import PortMap, port_in_use
@@ -45,6 +47,13 @@ class Demo:
         for line in self.proc.stdout:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
+
+    def find(self, pattern: str) -> str:
+        """A line printed so far, or the next one printed, that matches `pattern`."""
+        for line in self.lines:
+            if re.search(pattern, line):
+                return line
+        return self.wait_for(pattern)
 
     def wait_for(self, pattern: str, timeout: float = 180.0) -> str:
         deadline = time.monotonic() + timeout
@@ -117,6 +126,57 @@ def test_the_printed_curl_commands_work_as_printed(demo: Demo) -> None:
         assert body["detail"]["code"] == "OK", (command, body)
 
 
+def test_the_printed_docs_urls_open_the_swagger_ui_of_each_service(demo: Demo) -> None:
+    line = demo.find(r"^Docs in a browser")
+    urls = re.findall(r"http://[\w.:-]+/[\w/-]*", line)
+    assert f"http://step.localhost:{demo.ports.nginx}/docs/" in urls
+    assert f"http://cfg.step.localhost:{demo.ports.nginx}/docs/" in urls
+    for url in urls:
+        host_port, _, path = url.removeprefix("http://").partition("/")
+        port = host_port.partition(":")[2]
+        # what a browser does for *.localhost: connect to 127.0.0.1, send the name as Host
+        page = httpx.get(
+            f"http://127.0.0.1:{port}/{path}",
+            headers={"Host": host_port},
+            trust_env=False,
+            timeout=60,
+        )
+        assert page.status_code == 200, url
+        assert "swagger-ui-bundle.js" in page.text, url
+
+
+def test_nginx_logs_are_written_live_into_the_demos_log_directory(demo: Demo) -> None:
+    rid = uuid.uuid4().hex
+    httpx.get(
+        f"http://127.0.0.1:{demo.ports.nginx}/healthz",
+        headers={"Host": "step.localhost", "X-Request-ID": rid},
+        trust_env=False,
+        timeout=60,
+    )
+    access = demo.state / "logs" / "nginx-access.log"
+    deadline = time.monotonic() + 10
+    while f"rid={rid}" not in access.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # nginx writes its access log line after the response
+    assert f"rid={rid}" in access.read_text()
+    assert (demo.state / "logs" / "nginx-error.log").exists()
+
+
+def test_the_demo_token_may_write_configs(demo: Demo) -> None:
+    token = re.search(r"token\s+(eyJ[\w.-]+)", demo.find(r"^\s+token\s+eyJ")).group(1)
+    response = httpx.patch(
+        f"http://127.0.0.1:{demo.ports.nginx}/configs/node_id/",
+        headers={
+            "Host": "cfg.step.localhost",
+            "Authorization": f"Bearer {token}",
+            "Project-ID": "e3eb60a2-3bb7-4983-8e2f-47490b979eb9",
+        },
+        json={"data": {}},  # an empty merge patch: allowed, and the demo's set stays as it is
+        trust_env=False,
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_the_summary_names_the_project_and_a_ready_token(demo: Demo) -> None:
     text = "\n".join(demo.lines)
     assert "Project-ID        e3eb60a2-3bb7-4983-8e2f-47490b979eb9" in text
@@ -142,7 +202,7 @@ def test_a_second_demo_on_taken_ports_is_one_clear_line(demo: Demo) -> None:
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and "Traceback" not in result.stderr
     assert re.match(
-        r"step-platform demo: port \d+ \(\w+\) on 127\.0\.0\.1 is already in use", errors[0]
+        r"step-platform demo: ports? \d+ \(\w+\).* on 127\.0\.0\.1 already in use", errors[0]
     )
     assert (demo.state / "demo.json").exists()  # the running demo's file is left alone
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from step_platform.contests import config_format as cf
 from step_platform.core.errors import ApiError
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 ROUTE_NEEDS = [
     cf.ACTIVE,

@@ -1,4 +1,4 @@
-"""Layered resolution of config rows (decisions.md, "Configs service")."""
+"""Layered resolution of config rows (account rows beat project rows)."""
 
 from __future__ import annotations
 

@@ -11,11 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from step_platform.core.app import CommonSettings, Cors, build_app
-from step_platform.core.docs import docs_routes, document
+from step_platform.core.docs import CONTEXT_HEADERS, docs_routes, document
 from step_platform.core.errors import ApiError
 from step_platform.core.headers import context_headers
 from step_platform.core.health import health_routes
 from step_platform.core.responses import JSON
+from step_platform.core.settings import ConfigError
 
 pytestmark = pytest.mark.anyio
 
@@ -246,3 +247,51 @@ async def test_malformed_account_id_is_400_naming_the_header(client) -> None:
     response = await client.get("/ctx/", headers={"Project-ID": PROJECT, "Account-ID": "nope"})
     assert response.status_code == 400
     assert list(response.json()["detail"]["fields"]) == ["Account-ID"]
+
+
+PROJECT = "e3eb60a2-3bb7-4983-8e2f-47490b979eb9"
+
+
+def settings_env(**extra: str) -> dict[str, str]:
+    return {"ALLOWED_HOSTS": "*", **extra}
+
+
+def test_docs_project_id_is_read_and_canonicalised() -> None:
+    common = CommonSettings.from_env(
+        settings_env(DOCS_PROJECT_ID=PROJECT.upper()), hosts_var="ALLOWED_HOSTS", sep=","
+    )
+    assert common.docs_examples() == {"Project-ID": PROJECT}
+
+
+def test_no_docs_project_id_means_no_examples() -> None:
+    common = CommonSettings.from_env(settings_env(), hosts_var="ALLOWED_HOSTS", sep=",")
+    assert common.docs_examples() == {}
+
+
+def test_a_docs_project_id_that_is_not_a_uuid_stops_start_up() -> None:
+    with pytest.raises(ConfigError, match="DOCS_PROJECT_ID='p1' is not a UUID"):
+        CommonSettings.from_env(
+            settings_env(DOCS_PROJECT_ID="p1"), hosts_var="ALLOWED_HOSTS", sep=","
+        )
+
+
+async def test_swagger_ui_pre_fills_the_configured_project_id() -> None:
+    def doc() -> dict:
+        op = {"parameters": [*CONTEXT_HEADERS], "responses": {}}
+        return document("t", "1", "d", {"/x": {"get": op}})
+
+    app = build_app(
+        service="t",
+        common=CommonSettings(),
+        routes=docs_routes(
+            doc, title="t", ui_path="/docs", schema_path="/docs/schema",
+            examples={"Project-ID": PROJECT},
+        ),
+    )  # fmt: skip
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = (await client.get("/docs/schema/?format=json")).json()
+    params = {p["name"]: p for p in body["paths"]["/x"]["get"]["parameters"]}
+    assert params["Project-ID"]["example"] == PROJECT
+    assert "example" not in params["Account-ID"]
+    assert "example" not in CONTEXT_HEADERS[0]  # the shared declaration is left alone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -195,8 +196,8 @@ def test_a_taken_port_is_one_line_with_a_way_out() -> None:
             check_free(ports)
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(f"port {taken} (configs) on 127.0.0.1 is already in use")
-    assert f"sport = :{taken}" in message
+    assert message.startswith(f"port {taken} (configs) on 127.0.0.1 already in use")
+    assert re.search(r"STEP_DEMO_PORTS=configs=\d+\.$", message)
 
 
 def test_a_taken_nginx_port_suggests_another_port() -> None:
@@ -208,5 +209,24 @@ def test_a_taken_nginx_port_suggests_another_port() -> None:
             nginx=held.getsockname()[1], configs=ports.configs, registry=ports.registry,
             step=ports.step, raida=ports.raida, user_center=ports.user_center,
         )  # fmt: skip
-        with pytest.raises(PortInUse, match="choose another with --port N"):
+        with pytest.raises(PortInUse, match=r"choose another with --port N \(make demo ARGS="):
             check_free(ports)
+
+
+def test_every_taken_port_is_named_in_one_line() -> None:
+    with socket.socket() as first, socket.socket() as second:
+        for held in (first, second):
+            held.bind(("127.0.0.1", 0))
+            held.listen(1)
+        a, b = first.getsockname()[1], second.getsockname()[1]
+        ports = PortMap.free(step_instances=1)
+        ports = PortMap(
+            nginx=a, configs=ports.configs, registry=b, step=ports.step,
+            raida=ports.raida, user_center=ports.user_center,
+        )  # fmt: skip
+        with pytest.raises(PortInUse) as error:
+            check_free(ports)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"ports {a} (nginx), {b} (registry) on 127.0.0.1 already in use")
+    assert "--port N" in message and re.search(r"STEP_DEMO_PORTS=registry=\d+\.$", message)

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from step_platform.devstack.nginx import (
     EDGE_ERRORS,
     MIB,
+    InternalProxy,
     NginxMissing,
     Site,
     edge_error_body,
@@ -111,20 +113,37 @@ def test_main_config_keeps_everything_inside_the_prefix(tmp_path: Path) -> None:
     text = render_main(SITE, str(tmp_path), as_root=False)
     assert "daemon off;" in text
     assert f"pid {tmp_path}/nginx.pid;" in text
-    assert f"error_log {tmp_path}/logs/error.log" in text
+    assert f"error_log {tmp_path}/logs/nginx-error.log" in text
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         assert f"{kind}_temp_path {tmp_path}/temp/{kind};" in text
     assert "user root;" not in text
+
+
+def test_logs_go_live_to_the_given_log_directory(tmp_path: Path) -> None:
+    text = render_main(SITE, str(tmp_path / "prefix"), logs=str(tmp_path / "logs"), as_root=False)
+    assert f"error_log {tmp_path}/logs/nginx-error.log warn;" in text
+    assert f"access_log {tmp_path}/logs/nginx-access.log step;" in text
 
 
 def test_main_config_as_root_runs_workers_as_root(tmp_path: Path) -> None:
     assert render_main(SITE, str(tmp_path), as_root=True).startswith("user root;")
 
 
-def test_rendered_config_passes_nginx_t(tmp_path: Path) -> None:
+SCALED = replace(
+    SITE,
+    configs_servers=("127.0.0.1:18011", "127.0.0.1:18012"),
+    internal=(
+        InternalProxy("registry", "127.0.0.1:18002", ("127.0.0.1:18021", "127.0.0.1:18022")),
+        InternalProxy("configs", "127.0.0.1:18001", ("127.0.0.1:18011", "127.0.0.1:18012")),
+    ),
+)
+
+
+@pytest.mark.parametrize("site", [SITE, SCALED], ids=["one-instance", "in-chain-listeners"])
+def test_rendered_config_passes_nginx_t(tmp_path: Path, site: Site) -> None:
     prepare_prefix(str(tmp_path))
     conf = tmp_path / "nginx.conf"
-    conf.write_text(render_main(SITE, str(tmp_path)), encoding="utf-8")
+    conf.write_text(render_main(site, str(tmp_path)), encoding="utf-8")
     result = subprocess.run(
         [find_nginx(), "-t", "-q", "-p", str(tmp_path), "-c", str(conf),
          "-e", str(tmp_path / "logs" / "error.log")],

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from step_platform.contests import rql
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 SEED = seed_config_set()
 CONTEST_PROCESS = SEED["contest_process_id"]["value"]

@@ -17,13 +17,14 @@ from starlette.applications import Starlette
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
+from ..core.cache import TtlCache
 from ..core.docs import docs_routes
 from ..core.health import health_routes
 from ..core.upstream import create_client
-from .cache import ConfigCache
 from .openapi import TITLE, document
 from .registry_client import RegistryClient
-from .routes import ConfigsEndpoints, registry_ready
+from .resolution import ConfigSet
+from .routes import CacheKey, ConfigsEndpoints, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
@@ -77,8 +78,11 @@ def create_app(
     """
     transports = transports or {}
     verifier = settings.auth.verifier()
-    cache = ConfigCache(settings.cache_ttl, max_entries=settings.cache_max_entries)
+    cache: TtlCache[CacheKey, ConfigSet] = TtlCache(
+        settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
+    )
     endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
+    metrics = settings.common.metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -87,6 +91,8 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            upstream="registry",
+            metrics=metrics,
         )
         async with http:
             app.state.registry = RegistryClient(http)
@@ -94,7 +100,13 @@ def create_app(
 
     routes = [
         *endpoints.routes(),
-        *docs_routes(document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *docs_routes(
+            document,
+            title=TITLE,
+            ui_path="/docs",
+            schema_path="/docs/schema",
+            examples=settings.common.docs_examples(),
+        ),
         *health_routes({"registry": registry_ready}, timeout=settings.common.timeout),
     ]
     app = build_app(
@@ -103,6 +115,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        metrics=metrics,
     )
     app.state.cache = cache
     return app

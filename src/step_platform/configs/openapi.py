@@ -10,10 +10,10 @@ from typing import Any
 
 from ..core.docs import CONTEXT_HEADERS, error_response, json_response
 from ..core.docs import document as base_document
+from ..core.versions import CONFIGS_API as VERSION
 from .routes import ATTEMPTS
 
 TITLE = "API Configs"
-VERSION = "0.0.1"
 TAG = "Configs"
 
 TYPES_PARAM: dict[str, Any] = {

@@ -140,6 +140,28 @@ class RegistryClient:
             raise self._write_error(response)
         return self._row(response)
 
+    # --- bulk writes (`step-platform configs load`): all items or none -----------------------
+
+    async def create_many(self, items: list[Row]) -> list[Row]:
+        return await self._bulk("POST", items, 201)
+
+    async def replace_many(self, items: list[Row]) -> list[Row]:
+        return await self._bulk("PUT", items, 200)
+
+    async def deactivate(self, ids: Sequence[str]) -> None:
+        response = await self._send("DELETE", LIST_PATH, params={"id": ",".join(ids)})
+        if response.status_code != 200:
+            raise self._write_error(response)
+
+    async def _bulk(self, method: str, items: list[Row], ok: int) -> list[Row]:
+        response = await self._send(method, LIST_PATH, json=items)
+        if response.status_code != ok:
+            raise self._write_error(response)
+        rows = json_of(response, UPSTREAM)
+        if not isinstance(rows, list):
+            raise UpstreamBadResponse(UPSTREAM, "a bulk write answered with a non-array body")
+        return rows
+
     async def ping(self) -> None:
         """Readiness: the registry answers its own health route."""
         response = await self._send("GET", "/healthz")

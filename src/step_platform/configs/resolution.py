@@ -2,7 +2,7 @@
 
 The original folds the registry's newest-first list "last wins", so with duplicates the oldest
 row wins, and an Account-ID hides every project-level default. Here the rule is explicit
-(decisions.md): for each type an account-level row beats the project-level one; among rows of
+: for each type an account-level row beats the project-level one; among rows of
 the same level the higher `meta.internal_id` (the newer row) wins, then the later
 `modified_date`, then the id — so the answer never depends on the order rows arrive in.
 Rows that are inactive, of another account or of a type that was not asked for are ignored

@@ -23,15 +23,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core.auth import Principal, TokenVerifier, forbidden
+from ..core.cache import TtlCache
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
+from ..core.locks import KeyedLock
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse
-from ..devstack.seed import config_object_code
-from .cache import ConfigCache
-from .locks import KeyedLock
 from .merge_patch import merge_patch
+from .object_code import config_object_code
 from .registry_client import (
     UPSTREAM,
     RegistryClient,
@@ -88,8 +88,18 @@ def replacement(row: Row, data: Any, user_id: str) -> Row:
     return {"id": row_id(row), **{k: row.get(k) for k in keep}, "user_id": user_id, "data": data}
 
 
+# (Project-ID, Account-ID, types or None for all): a write invalidates its project's group
+CacheKey = tuple[str, str | None, tuple[str, ...] | None]
+
+
+def project_of(key: CacheKey) -> str:
+    return key[0]
+
+
 class ConfigsEndpoints:
-    def __init__(self, *, verifier: TokenVerifier, cache: ConfigCache[ConfigSet], write_role: str):
+    def __init__(
+        self, *, verifier: TokenVerifier, cache: TtlCache[CacheKey, ConfigSet], write_role: str
+    ):
         self.verifier = verifier
         self.cache = cache
         self.write_role = write_role
@@ -168,7 +178,7 @@ class ConfigsEndpoints:
         self.authenticate(request)
         context = context_headers(request)
         types = None if raw_types is None else parse_types(raw_types)
-        key = (context.project_id, context.account_id, types)
+        key: CacheKey = (context.project_id, context.account_id, types)
         result = self.cache.get(key)
         if result is None:
             generation = self.cache.generation(context.project_id)

@@ -82,6 +82,7 @@ def create_app(
         settings.common, max_body_bytes=settings.max_upload_bytes + MULTIPART_ALLOWANCE
     )
     deadline = common.connect_timeout + common.timeout
+    metrics = common.metrics()
     api = StepApi(
         verifier=settings.auth.verifier(),
         tz=_zone(settings.time_zone),
@@ -96,12 +97,16 @@ def create_app(
             connect_timeout=common.connect_timeout,
             timeout=common.timeout,
             transport=transports.get("configs"),
+            upstream="configs",
+            metrics=metrics,
         )
         raida_http = create_client(
             settings.raida_url.rstrip("/"),
             connect_timeout=common.connect_timeout,
             timeout=common.timeout,
             transport=transports.get("raida"),
+            upstream="raida",
+            metrics=metrics,
         )
         async with configs_http, raida_http:
             api.configs = ConfigsClient(
@@ -131,7 +136,13 @@ def create_app(
     routes = [
         *api.routes(),
         *health_routes({"raida": raida_ready, "configs": configs_ready}),
-        *docs_routes(openapi_document, title=TITLE, ui_path="/docs", schema_path="/docs/schema"),
+        *docs_routes(
+            openapi_document,
+            title=TITLE,
+            ui_path="/docs",
+            schema_path="/docs/schema",
+            examples=settings.common.docs_examples(),
+        ),
     ]
     return build_app(
         service=SERVICE,
@@ -140,4 +151,5 @@ def create_app(
         lifespan=lifespan,
         language="ru",
         cors=Cors(settings.cors_origins),
+        metrics=metrics,
     )

@@ -9,11 +9,11 @@ SERVICE_ERROR plus the list of paths that are missing or wrong.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import ids
 from ..core.errors import ApiError
 
 # type -> the keys it must hold (seed section 8), each a UUID string
@@ -37,13 +37,15 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
 ALL_PATHS: tuple[str, ...] = tuple(f"{t}.{k}" for t, keys in REQUIRED.items() for k in keys)
 
 SERVICE_ERROR_MESSAGE = "Неправильный формат конфигураций для проекта"
-
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# A Project-ID with no config of any type a route reads is the caller's mistake (a wrong or
+# unknown project), not a broken project: 404 naming the project, not 500.
+PROJECT_NOT_FOUND = "PROJECT_NOT_FOUND"
+PROJECT_NOT_FOUND_MESSAGE = "Для проекта {project_id} не найдено ни одной конфигурации."
 
 
 def is_uuid(value: Any) -> bool:
     """A UUID in the hyphenated 36-character form Raida uses (any case)."""
-    return isinstance(value, str) and _UUID.match(value) is not None
+    return isinstance(value, str) and ids.is_uuid(value, hyphenated=True)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ def broken_paths(data: Any, paths: Iterable[str]) -> list[str]:
 
 def service_error(errors: list[str]) -> ApiError:
     return ApiError(500, "SERVICE_ERROR", SERVICE_ERROR_MESSAGE, errors=errors)
+
+
+def project_not_found(project_id: str, types: list[str]) -> ApiError:
+    message = PROJECT_NOT_FOUND_MESSAGE.format(project_id=project_id)
+    return ApiError(404, PROJECT_NOT_FOUND, message, project_id=project_id, missing=types)
 
 
 def validate(data: Any, need: Need) -> ConfigSet:

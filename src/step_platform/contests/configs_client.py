@@ -6,8 +6,9 @@ is never shared across users. The path is `/configs/{types}/` with its final sla
 original asked without it and paid a 301 hop on every request), joined to
 `CONFIGS_SERVICE_URL` whether or not that ends with a slash.
 
-How its answers reach our client (decisions.md): 401/403 pass through with its code; 404 (no
-configs at all) is SERVICE_ERROR naming every type the route needs; other 4xx, 5xx and
+How its answers reach our client: 401/403 pass through with its code; 404 (no config of
+any type the route needs: an unknown project) is 404 PROJECT_NOT_FOUND naming the project and
+the types; other 4xx, 5xx and
 transport failures are upstream errors with `detail.upstream = configs`.
 """
 
@@ -16,17 +17,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ..core.auth import MESSAGES as AUTH_MESSAGES
+from ..core.cache import TtlCache
 from ..core.errors import ApiError
 from ..core.headers import Context
 from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
-from .config_format import ConfigSet, Need, service_error, validate
+from .config_format import ConfigSet, Need, project_not_found, service_error, validate
 
 log = logging.getLogger("step_platform.contests.configs")
 
@@ -36,31 +37,8 @@ MAX_ENTRIES = 4096
 CacheKey = tuple[str, str, str | None, tuple[str, ...]]
 
 
-class TtlCache:
-    """A small bounded map whose entries expire; `ttl <= 0` disables it."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float], max_entries: int = MAX_ENTRIES):
-        self.ttl = ttl
-        self.clock = clock
-        self.max_entries = max_entries
-        self._entries: OrderedDict[CacheKey, tuple[float, Any]] = OrderedDict()
-
-    def get(self, key: CacheKey) -> Any | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if self.clock() >= entry[0]:
-            del self._entries[key]
-            return None
-        return entry[1]
-
-    def put(self, key: CacheKey, value: Any) -> None:
-        if self.ttl <= 0:
-            return
-        self._entries[key] = (self.clock() + self.ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+def project_of(key: CacheKey) -> str:
+    return key[1]
 
 
 class ConfigsClient:
@@ -74,7 +52,9 @@ class ConfigsClient:
     ) -> None:
         self.http = http
         self.deadline = deadline
-        self.cache = TtlCache(cache_ttl, clock)
+        self.cache: TtlCache[CacheKey, dict[str, Any]] = TtlCache(
+            cache_ttl, group=project_of, max_entries=MAX_ENTRIES, clock=clock
+        )
         self.fetches = 0  # observable by tests and the benchmark
 
     async def config_set(
@@ -84,8 +64,9 @@ class ConfigsClient:
         key: CacheKey = (user_id, context.project_id, context.account_id, need.types)
         data = self.cache.get(key)
         if data is None:
+            generation = self.cache.generation(context.project_id)
             data = await self._fetch(context, authorization, need)
-            self.cache.put(key, data)
+            self.cache.put(key, data, generation)
         return validate(data, need)
 
     async def _fetch(self, context: Context, authorization: str, need: Need) -> dict[str, Any]:
@@ -103,7 +84,7 @@ class ConfigsClient:
         if status in (401, 403):
             raise _passed_through(response)
         if status == 404:
-            raise service_error(list(need.types))
+            raise project_not_found(context.project_id, list(need.types))
         if status != 200:
             log.warning("configs answered %s", status)
             raise UpstreamBadResponse(UPSTREAM, f"status {status}")

@@ -10,7 +10,6 @@ import json
 import mimetypes
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from starlette.requests import Request
 
 from ..core.errors import MESSAGES as CORE_MESSAGES
 from ..core.errors import ApiError
+from ..core.ids import canonical_uuid
 from .raida_client import Upload
 
 REQUIRED = "Это поле обязательно."
@@ -62,15 +62,6 @@ async def json_object(request: Request) -> dict[str, Any]:
         kind = type(data).__name__
         raise field_errors({"non_field_errors": [NOT_OBJECT.format(kind=kind)]})
     return data
-
-
-def canonical_uuid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        return None
 
 
 def _uuid_field(data: Any, name: str, errors: dict[str, list[str]]) -> str | None:

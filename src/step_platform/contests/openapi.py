@@ -1,7 +1,7 @@
 """The OpenAPI 3.0.3 document of the step service, written as data.
 
-Unlike the original's generated document (which described several shapes wrongly, spec/step.md
-4.11), this one describes the responses actually sent.
+Unlike the original's generated document (which described several shapes wrongly), this
+one describes the responses actually sent.
 """
 
 from __future__ import annotations
@@ -9,9 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.docs import CONTEXT_HEADERS, document, error_response, json_response
+from ..core.versions import STEP_API as VERSION
+from .config_format import PROJECT_NOT_FOUND, PROJECT_NOT_FOUND_MESSAGE
+from .messages import (
+    APPLICATION_EXISTS,
+    APPLICATION_NOT_FOUND,
+    CONTEST_NOT_FOUND,
+    TASK_COMPLETED,
+    TASK_DOES_NOT_EXIST,
+    described,
+)
 
 TITLE = "API Contests"
-VERSION = "0.0.1"
 TAG = "Contests"
 
 
@@ -148,6 +157,9 @@ SCHEMAS: dict[str, Any] = {
 COMMON_ERRORS = {
     "400": error_response("INVALID_HEADER / BAD_REQUEST"),
     "401": error_response("TOKEN_MISSING / TOKEN_INCORRECT / TOKEN_EXPIRED"),
+    "404": error_response(
+        f"{PROJECT_NOT_FOUND}: {PROJECT_NOT_FOUND_MESSAGE.format(project_id='<id>')}"
+    ),
     "500": error_response("SERVICE_ERROR: the project's config set is unusable (detail.errors)"),
     "502": error_response("UPSTREAM_ERROR (raida or configs)"),
     "503": error_response("UPSTREAM_UNAVAILABLE"),
@@ -176,6 +188,8 @@ def _op(
     responses: dict[str, Any] = {status: json_response(*ok)}
     responses.update(COMMON_ERRORS)
     for code, text in (errors or {}).items():
+        if code in COMMON_ERRORS:  # e.g. 404: the route's own reason beside the common one
+            text = f"{text} / {COMMON_ERRORS[code]['description']}"
         responses[code] = error_response(text)
     op: dict[str, Any] = {
         "tags": [TAG],
@@ -214,7 +228,7 @@ def openapi_document() -> dict[str, Any]:
                 "One contest and the caller's application",
                 ("OK", _envelope(_ref("ContestDetails"), count=False)),
                 params=[contest_id],
-                errors={"404": "NOT_FOUND: Конкурс не найден."},
+                errors={"404": described(CONTEST_NOT_FOUND)},
             )
         },
         "/contests/{contest_id}/task/": {
@@ -271,8 +285,8 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 errors={
-                    "404": "NOT_FOUND: Конкурс не найден.",
-                    "409": "ENTITY_EXISTS: Задача для участия в конкурсе уже существует.",
+                    "404": described(CONTEST_NOT_FOUND),
+                    "409": described(APPLICATION_EXISTS),
                 },
             )
         },
@@ -282,8 +296,8 @@ def openapi_document() -> dict[str, Any]:
                 ("OK", _envelope(None, count=False)),
                 params=[_path_uuid("task_id")],
                 errors={
-                    "404": "NOT_FOUND: Заявка на участие не найдена.",
-                    "400": "INVALID_HEADER / TASK_COMPLETED: Решение уже отправлено",
+                    "404": described(APPLICATION_NOT_FOUND),
+                    "400": f"INVALID_HEADER / {described(TASK_COMPLETED)}",
                 },
             )
         },
@@ -311,7 +325,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 errors={
                     "400": "INVALID_HEADER / BAD_REQUEST (detail.fields) / TASK_COMPLETED",
-                    "404": "TASK_DOES_NOT_EXIST: Заявка не найдена",
+                    "404": described(TASK_DOES_NOT_EXIST),
                     "413": "PAYLOAD_TOO_LARGE: the file is over STEP_MAX_UPLOAD_BYTES",
                     "415": "UNSUPPORTED_MEDIA_TYPE",
                 },

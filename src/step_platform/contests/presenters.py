@@ -1,17 +1,17 @@
 """Raida task objects -> the response items of the step API.
 
-Field names and order are the original's (spec/step.md section 4). Unlike the original, which
+Field names and order are the original's. Unlike the original, which
 crashed on an empty description, a null `custom_fields` or a missing `cf_*` key in contest
 details, these mappings are total: a value Raida did not send is null.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
+from ..core.ids import canonical_uuid
 from .dates import format_a, format_b
 
 TASK_COMPLETED = {"code": "TASK_COMPLETED", "message": "Решение отправлено"}
@@ -39,10 +39,7 @@ def process_id(task: dict[str, Any]) -> str | None:
 
 def same_id(value: str) -> str:
     """A Raida id in the form configs and RQL use (lowercase); non-UUIDs unchanged."""
-    try:
-        return str(uuid.UUID(value)) if len(value) == 36 else value
-    except ValueError:
-        return value
+    return canonical_uuid(value, hyphenated=True) or value
 
 
 def _text(value: Any) -> Any:

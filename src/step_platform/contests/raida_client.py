@@ -5,8 +5,9 @@ The original fetched a token per worker, reused it for a fixed hour whatever Rai
 expiry Raida announces (less a small skew), fetched by one request at a time however many are
 waiting (single flight), and fetched again once when Raida rejects it with 401. Every call has a
 total deadline on top of httpx's connect/read timeouts (an in-process transport has no socket
-timeouts at all). Failures map as decisions.md says: connection 503, timeout 504, 5xx / a body
-that breaks the contract / a rejected service account 502 — each with `detail.upstream = raida`.
+timeouts at all). Failures map by one table for every client: connection 503, timeout 504,
+5xx / a body that breaks the contract / a rejected service account 502 — each with
+`detail.upstream = raida`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -49,6 +50,36 @@ class Upload:
     content_type: str
 
 
+class RaidaAuth(httpx.Auth):
+    """The service-account token on every Raida request, refreshed once on a 401.
+
+    An httpx auth flow, so the retry resends the very request httpx built (body included:
+    `requires_request_body` buffers it, uploads too) and the token logic stays out of the
+    calls. The token itself comes from `RaidaClient.token` (cached, single flight).
+    """
+
+    requires_request_body = True
+
+    def __init__(self, client: RaidaClient) -> None:
+        self.client = client
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self.client.token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401:
+            log.info("raida refused the service token; refreshing it once")
+            token = await self.client.token(stale=token)
+            request.headers["Authorization"] = f"Bearer {token}"
+            yield request
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        raise RuntimeError("RaidaAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover - makes this a generator
+
+
 class RaidaClient:
     def __init__(
         self,
@@ -67,6 +98,7 @@ class RaidaClient:
         self._token: _Token | None = None
         self._lock = asyncio.Lock()
         self.token_fetches = 0  # observable by tests and the benchmark
+        self.auth = RaidaAuth(self)
 
     # --- transport ------------------------------------------------------------------------
 
@@ -131,30 +163,23 @@ class RaidaClient:
         params: dict[str, str] | None = None,
         upload: Upload | None = None,
     ) -> httpx.Response:
-        """One authenticated call; a 401 refreshes the token and retries exactly once.
+        """One authenticated call (`RaidaAuth` adds the token and retries a 401 once).
 
         4xx other than a final 401 are returned: what they mean depends on the call.
         """
-        token = await self.token()
-        for attempt in (1, 2):
-            kwargs: dict[str, Any] = {"headers": {"Authorization": f"Bearer {token}"}}
-            if json is not None:
-                kwargs["json"] = json
-            if params is not None:
-                kwargs["params"] = params
-            if upload is not None:
-                upload.file.seek(0)
-                kwargs["files"] = {
-                    "attachment": (upload.filename, upload.file, upload.content_type)
-                }
-            response = await self._send(method, url, **kwargs)
-            if response.status_code != 401:
-                return response
-            if attempt == 1:
-                log.info("raida refused the service token; refreshing it once")
-                token = await self.token(stale=token)
-        log.error("raida refused a freshly issued service token")
-        raise UpstreamBadResponse(UPSTREAM, "401 with a fresh token")
+        kwargs: dict[str, Any] = {"auth": self.auth}
+        if json is not None:
+            kwargs["json"] = json
+        if params is not None:
+            kwargs["params"] = params
+        if upload is not None:
+            upload.file.seek(0)
+            kwargs["files"] = {"attachment": (upload.filename, upload.file, upload.content_type)}
+        response = await self._send(method, url, **kwargs)
+        if response.status_code == 401:
+            log.error("raida refused a freshly issued service token")
+            raise UpstreamBadResponse(UPSTREAM, "401 with a fresh token")
+        return response
 
     def _data(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 400:

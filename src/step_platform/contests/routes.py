@@ -1,4 +1,4 @@
-"""The ten routes of the step API (spec/step.md section 4), one handler each.
+"""The ten routes of the step API, one handler each.
 
 Every handler runs the same pipeline: the caller's token, the context headers and the body
 are validated first (no upstream call for a bad request), then the route's config values are
@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -32,9 +31,11 @@ from starlette.routing import Route
 from ..core.auth import Principal, TokenVerifier
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
+from ..core.locks import KeyedLock
 from ..core.responses import JSON
+from ..core.versions import STEP_API as API_VERSION
 from . import config_format as need
-from . import forms, rql
+from . import forms, messages, rql
 from .config_format import ConfigSet, Need
 from .configs_client import ConfigsClient
 from .presenters import (
@@ -55,7 +56,6 @@ from .submission import MIN_CLAIM_LEASE, ClaimLost, Submission
 
 log = logging.getLogger("step_platform.contests")
 
-API_VERSION = "0.0.1"
 ATTACHMENT_FETCH_LIMIT = 8
 
 MSG_ACTIVE = "Получение списка всех конкурсов со статусом Прием работ. Активные конкурсы."
@@ -107,20 +107,15 @@ def ok(message: str) -> Response:
 
 
 def contest_not_found() -> ApiError:
-    return ApiError(404, "NOT_FOUND", "Конкурс не найден.")
+    return ApiError(404, *messages.CONTEST_NOT_FOUND)
 
 
 def entity_exists() -> ApiError:
-    return ApiError(
-        409,
-        "ENTITY_EXISTS",
-        "Задача для участия в конкурсе уже существует.",
-        body={"info": {"api_version": API_VERSION}},
-    )
+    return ApiError(409, *messages.APPLICATION_EXISTS, body={"info": {"api_version": API_VERSION}})
 
 
 def task_completed() -> ApiError:
-    return ApiError(400, "TASK_COMPLETED", "Решение уже отправлено")
+    return ApiError(400, *messages.TASK_COMPLETED)
 
 
 def bad_status_filter() -> ApiError:
@@ -140,30 +135,6 @@ async def gather(*aws: Awaitable[Any]) -> list[Any]:
             task.cancel()
         # Let the cancelled ones finish before the request ends (nothing left dangling).
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-class LockMap:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Any, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: Any) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 def _created(task: dict[str, Any]) -> datetime:
@@ -213,8 +184,8 @@ class StepApi:
         self.claim_lease = claim_lease
         self.configs: ConfigsClient | None = None
         self.raida: RaidaClient | None = None
-        self.join_locks = LockMap()
-        self.task_locks = LockMap()
+        self.join_locks = KeyedLock()
+        self.task_locks = KeyedLock()
 
     # collaborators ------------------------------------------------------------------------
 
@@ -482,7 +453,7 @@ class StepApi:
             if state == cfg["task_status_id.completed"]:
                 raise task_completed()
             if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
-                raise ApiError(404, "NOT_FOUND", "Заявка на участие не найдена.")
+                raise ApiError(404, *messages.APPLICATION_NOT_FOUND)
             await self._raida.patch_task(
                 node, task_id, {"status_id": cfg["task_status_id.rejection"]}
             )
@@ -507,7 +478,7 @@ class StepApi:
                     cfg["task_status_id.new"],
                     cfg["task_status_id.approved"],
                 ):
-                    raise ApiError(404, "TASK_DOES_NOT_EXIST", "Заявка не найдена")
+                    raise ApiError(404, *messages.TASK_DOES_NOT_EXIST)
                 sending = Submission(
                     self._raida,
                     node,

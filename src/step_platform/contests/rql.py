@@ -10,9 +10,10 @@ Spacing and keywords match what the original emitted, so Raida sees the same lan
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ..core.ids import canonical_uuid
 
 _FIELD = re.compile(r"^(process\.id|status\.id|status\.name|cf_[a-z0-9_]+)$")
 
@@ -28,16 +29,9 @@ def quote(text: str) -> str:
 
 def uuid_value(value: object) -> str:
     """The canonical lowercase form of a UUID, or RqlValueError: only ids reach a query."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if not isinstance(value, str):
-        raise RqlValueError(f"not a UUID: {value!r}")
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise RqlValueError(f"not a UUID: {value!r}") from None
-    text = str(parsed)
-    if value.lower() != text:  # refuse braces, urn: and hex-only forms; keep ids unambiguous
+    # braces, urn: and hex-only forms are refused: one id, one spelling in a query
+    text = canonical_uuid(value, hyphenated=True)
+    if text is None:
         raise RqlValueError(f"not a hyphenated UUID: {value!r}")
     return text
 

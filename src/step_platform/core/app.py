@@ -19,6 +19,8 @@ from starlette.types import Lifespan
 
 from . import settings as env
 from .errors import install_error_handlers
+from .ids import canonical_uuid
+from .metrics import Metrics, MetricsMiddleware, metrics_route
 from .middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -40,6 +42,10 @@ class CommonSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     connect_timeout: float = 2.0
     timeout: float = 10.0
+    # Swagger UI's "Try it out" pre-fills this Project-ID (the demo sets its project)
+    docs_project_id: str | None = None
+    # where worker processes of one host pool their metrics; empty: one process (see metrics.py)
+    metrics_multiprocess_dir: str = ""
 
     @classmethod
     def from_env(
@@ -48,7 +54,6 @@ class CommonSettings:
         hosts = env.word_list(e, hosts_var, sep=sep)
         if not hosts:
             raise env.ConfigError(f"{hosts_var} is not set: it is required")
-        env.secret_key(e)
         return cls(
             debug=env.boolean(e, "DEBUG"),
             allowed_hosts=hosts,
@@ -58,7 +63,27 @@ class CommonSettings:
             else DEFAULT_MAX_BODY,
             connect_timeout=env.number(e, "UPSTREAM_CONNECT_TIMEOUT", 2.0),
             timeout=env.number(e, "UPSTREAM_TIMEOUT", 10.0),
+            docs_project_id=docs_project_id(e),
+            metrics_multiprocess_dir=env.optional(e, "PROMETHEUS_MULTIPROC_DIR"),
         )
+
+    def docs_examples(self) -> dict[str, str]:
+        """Header examples for the OpenAPI document (what Swagger UI pre-fills)."""
+        return {"Project-ID": self.docs_project_id} if self.docs_project_id else {}
+
+    def metrics(self) -> Metrics:
+        """A fresh set of metric families for one app."""
+        return Metrics(self.metrics_multiprocess_dir)
+
+
+def docs_project_id(e: env.Env) -> str | None:
+    value = env.optional(e, "DOCS_PROJECT_ID")
+    if not value:
+        return None
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise env.ConfigError(f"DOCS_PROJECT_ID={value!r} is not a UUID")
+    return canonical
 
 
 @dataclass(frozen=True)
@@ -82,8 +107,14 @@ def build_app(
     lifespan: Lifespan[Any] | None = None,
     language: str = "en",
     cors: Cors | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
+    """`metrics`: the app's metric families when the service also feeds them elsewhere (its
+    upstream clients, its pool); else a fresh set."""
+    metrics = metrics or common.metrics()
+    routes = [*routes, metrics_route(metrics)]
     middleware = [
+        Middleware(MetricsMiddleware, metrics=metrics, routes=routes),
         Middleware(
             RequestContextMiddleware,
             service=service,
@@ -113,4 +144,5 @@ def build_app(
     app.router.redirect_slashes = False
     install_error_handlers(app, language)
     app.state.service = service
+    app.state.metrics = metrics
     return app

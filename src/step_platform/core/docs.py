@@ -7,9 +7,10 @@ service shares (error envelope, context headers, bearer security).
 
 from __future__ import annotations
 
+import copy
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _UI = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -38,6 +40,28 @@ _INIT = """(function () {
 """
 
 
+# Swagger UI's files change only with the installed `swagger-ui-bundle`: browsers may keep them
+# for a day and revalidate with the ETag StaticFiles sends; the UI page and the document itself
+# are not cached (they change with the service).
+ASSET_CACHE_CONTROL = "public, max-age=86400"
+
+
+class _Cached:
+    """Pure-ASGI wrapper that adds `Cache-Control` to the wrapped app's 200 responses."""
+
+    def __init__(self, app: ASGIApp, value: str) -> None:
+        self.app = app
+        self.header = (b"cache-control", value.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_cached(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_cached)
+
+
 @lru_cache(maxsize=1)
 def _assets_dir() -> str:
     import swagger_ui_bundle
@@ -51,15 +75,19 @@ def docs_routes(
     title: str,
     ui_path: str,
     schema_path: str,
+    examples: Mapping[str, str] | None = None,
 ) -> list[BaseRoute]:
-    """Swagger UI at `ui_path`, the document at `schema_path`, `/` -> 301 to the UI."""
+    """Swagger UI at `ui_path`, the document at `schema_path`, `/` -> 301 to the UI.
+
+    `examples` maps header parameter names to the value Swagger UI pre-fills in "Try it out".
+    """
     assets = f"{ui_path}/assets"
     page = _UI.format(title=html.escape(title), assets=assets, schema=f"{schema_path}/?format=json")
     cache: dict[str, bytes] = {}
 
     def rendered(fmt: str) -> bytes:
         if fmt not in cache:
-            doc = document()
+            doc = with_header_examples(document(), examples or {})
             if fmt == "json":
                 cache[fmt] = json.dumps(doc, ensure_ascii=False, indent=2).encode()
             else:
@@ -70,7 +98,11 @@ def docs_routes(
         return HTMLResponse(page)
 
     async def init_js(request: Request) -> Response:
-        return Response(_INIT, media_type="application/javascript")
+        return Response(
+            _INIT,
+            media_type="application/javascript",
+            headers={"Cache-Control": ASSET_CACHE_CONTROL},
+        )
 
     async def schema(request: Request) -> Response:
         fmt = request.query_params.get("format", "")
@@ -93,8 +125,21 @@ def docs_routes(
         Route(ui_path, ui, methods=["GET", "HEAD"]),
         Route(schema_path, schema, methods=["GET", "HEAD"]),
         Route(f"{assets}/init.js", init_js, methods=["GET", "HEAD"]),
-        Mount(assets, app=StaticFiles(directory=_assets_dir())),
+        Mount(assets, app=_Cached(StaticFiles(directory=_assets_dir()), ASSET_CACHE_CONTROL)),
     ]
+
+
+def with_header_examples(doc: dict[str, Any], examples: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of `doc` whose header parameters named in `examples` carry that example."""
+    if not examples:
+        return doc
+    doc = copy.deepcopy(doc)
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "header" and parameter.get("name") in examples:
+                    parameter["example"] = examples[parameter["name"]]
+    return doc
 
 
 # --- pieces of OpenAPI documents every service shares ---------------------------------------

@@ -18,7 +18,7 @@ from .responses import JSON
 
 log = logging.getLogger("step_platform.errors")
 
-# Generic messages in the language of each service's own messages (decisions.md: new messages
+# Generic messages in the language of each service's own messages (new messages
 # use the language of the service's existing ones).
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {

@@ -102,9 +102,10 @@ class RequestContextMiddleware:
 
 
 class AllowedHostsMiddleware:
-    """Django-style ALLOWED_HOSTS; health routes stay reachable for orchestrators' probes."""
+    """Django-style ALLOWED_HOSTS; health and metrics routes stay reachable for orchestrators'
+    probes and scrapers, which address a pod by its IP."""
 
-    EXEMPT = ("/healthz", "/readyz")
+    EXEMPT = ("/healthz", "/readyz", "/metrics")
 
     def __init__(self, app: ASGIApp, *, allowed: tuple[str, ...], language: str) -> None:
         self.app = app
@@ -177,6 +178,14 @@ class BodyLimitMiddleware:
 _SLASHES = re.compile(r"/{2,}")
 
 
+def normalise_path(path: str) -> str:
+    """Doubled slashes collapsed and the final slash dropped: the form routes are declared in."""
+    normalised = _SLASHES.sub("/", path)
+    if len(normalised) > 1:
+        normalised = normalised.rstrip("/") or "/"
+    return normalised
+
+
 class PathNormalizeMiddleware:
     """Every route answers with and without its final slash and with doubled slashes.
 
@@ -190,9 +199,7 @@ class PathNormalizeMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             path: str = scope.get("path", "/")
-            normalised = _SLASHES.sub("/", path)
-            if len(normalised) > 1:
-                normalised = normalised.rstrip("/") or "/"
+            normalised = normalise_path(path)
             if normalised != path:
                 scope = dict(scope)
                 scope["path"] = normalised

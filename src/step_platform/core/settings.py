@@ -7,8 +7,6 @@ strict booleans, Django-style host lists, public keys with literal ``\\n``.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -20,10 +18,6 @@ class ConfigError(Exception):
 
 
 Env = Mapping[str, str]
-
-
-def environ() -> dict[str, str]:
-    return dict(os.environ)
 
 
 def required(env: Env, name: str) -> str:
@@ -92,12 +86,6 @@ def public_key(env: Env, name: str = "ACCESS_TOKEN_PUBLIC_KEY") -> str:
     if "-----BEGIN" not in value:
         raise ConfigError(f"{name} is not a PEM public key (no -----BEGIN line)")
     return value
-
-
-def secret_key(env: Env) -> str:
-    # The services keep no sessions or signed cookies: SECRET_KEY is accepted for seed
-    # compatibility and otherwise unused, so a missing one is not fatal.
-    return optional(env, "SECRET_KEY") or secrets.token_hex(16)
 
 
 def join_url(base: str, port: str | None = None) -> str:

@@ -12,13 +12,16 @@ request id as `X-Request-ID`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 import httpx
 
 from . import context
 from .errors import ApiError
+from .metrics import Metrics
 
 log = logging.getLogger("step_platform.upstream")
 
@@ -73,6 +76,38 @@ async def _add_request_id(request: httpx.Request) -> None:
 KEEPALIVE_EXPIRY = 2.0
 
 
+class MeteredTransport(httpx.AsyncBaseTransport):
+    """Counts every call to one upstream by outcome and times it to the response headers.
+
+    It wraps the transport rather than `call` so that every request a client sends is counted,
+    retries and health checks included: the figures are what the upstream actually received.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, upstream: str, metrics: Metrics):
+        self.inner = inner
+        self.upstream = upstream
+        self.metrics = metrics
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            response = await self.inner.handle_async_request(request)
+            outcome = f"{response.status_code // 100}xx"
+            return response
+        except httpx.TimeoutException:
+            outcome = "timeout"
+            raise
+        except asyncio.CancelledError:  # our caller gave up (e.g. its client went away)
+            outcome = "cancelled"
+            raise
+        finally:
+            self.metrics.upstream_call(self.upstream, outcome, time.perf_counter() - started)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def create_client(
     base_url: str,
     *,
@@ -80,16 +115,23 @@ def create_client(
     timeout: float = 10.0,
     max_connections: int = 100,
     transport: httpx.AsyncBaseTransport | None = None,
+    upstream: str = "",
+    metrics: Metrics | None = None,
 ) -> httpx.AsyncClient:
-    """One client per upstream, opened in the lifespan and shared by all requests."""
+    """One client per upstream, opened in the lifespan and shared by all requests; with
+    `metrics`, its calls are counted under `upstream`."""
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+    if metrics is not None:
+        inner = transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        transport = MeteredTransport(inner, upstream=upstream, metrics=metrics)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-        ),
+        limits=limits,
         event_hooks={"request": [_add_request_id]},
         transport=transport,
         follow_redirects=False,

@@ -7,22 +7,25 @@ row with the configs service's `object_code` is written (created, or updated and
 and any other active row of that type at that level is deactivated, so the configs service
 reads exactly what the file says. Rows of other types are left alone.
 
-It talks to the registry directly, as the seed's operators did: the registry has no auth and
-is reachable only from inside the deployment.
+It talks to the registry directly, as the seed's operators did (the registry is reachable only
+from inside the deployment), through the configs service's own registry client: one place knows
+the registry's paths and what its answers mean.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from ..configs.object_code import config_object_code
+from ..configs.registry_client import RegistryClient, Row, list_params
+from ..core.errors import ApiError
 from ..core.ids import canonical_uuid
-from .seed import config_object_code
+from ..core.upstream import UpstreamUnavailable, create_client
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -67,55 +70,43 @@ def _uuid(value: str | None, option: str) -> str | None:
     return canonical
 
 
-def _check(response: httpx.Response, what: str) -> Any:
-    if response.status_code >= 400:
-        raise LoadError(f"registry refused to {what}: {response.status_code} {response.text[:300]}")
-    try:
-        return response.json()
-    except ValueError:
-        raise LoadError(f"registry answered {what} with a non-JSON body") from None
-
-
 def load_config_set(
     config_set: Mapping[str, Any],
     *,
     project_id: str,
     account_id: str | None = None,
     registry_url: str = "http://127.0.0.1:8002",
-    client: httpx.Client | None = None,
 ) -> list[str]:
     """Write `config_set` for the project (or account); returns the types written, in order."""
     project = _uuid(project_id, "--project-id")
     if project is None:
         raise LoadError("--project-id is required")
     account = _uuid(account_id, "--account-id")
+    try:
+        return asyncio.run(_load(config_set, project, account, registry_url))
+    except UpstreamUnavailable:
+        raise LoadError(
+            f"registry at {registry_url} is not reachable: start the chain "
+            "(`step-platform demo`) or pass --registry-url"
+        ) from None
+    except ApiError as exc:
+        raise LoadError(f"registry refused the config set: {exc.code}: {exc.message}") from None
+
+
+async def _load(
+    config_set: Mapping[str, Any], project: str, account: str | None, registry_url: str
+) -> list[str]:
     types = list(config_set)
     codes = {t: config_object_code(project, account, t) for t in types}
-    own = client or httpx.Client(base_url=registry_url.rstrip("/"), timeout=10.0, trust_env=False)
-    try:
-        try:
-            existing = _check(
-                own.get(
-                    "/api/configs/",
-                    params={
-                        "project_id": project,
-                        "account_id": account or "null",
-                        "object_type": ",".join(types),
-                    },
-                ),
-                "list configs",
-            )
-        except httpx.TransportError as exc:
-            raise LoadError(
-                f"registry at {registry_url} is not reachable ({type(exc).__name__}): start the "
-                "chain (`step-platform demo`) or pass --registry-url"
-            ) from None
-        if not isinstance(existing, list):
-            raise LoadError("registry answered the list of configs with something else")
-        by_code = {row.get("object_code"): row for row in existing if isinstance(row, dict)}
-        creates, updates = [], []
+    async with create_client(registry_url.rstrip("/")) as http:
+        registry = RegistryClient(http)
+        params = list_params(project, account, types, active_only=False, with_project_level=False)
+        existing = await registry.list(params)
+        by_code = {row.get("object_code"): row for row in existing}
+        creates: list[Row] = []
+        updates: list[Row] = []
         for name in types:
-            item = {
+            item: Row = {
                 "project_id": project,
                 "account_id": account,
                 "object_type": name,
@@ -124,26 +115,23 @@ def load_config_set(
                 "meta": {"status": "active"},
             }
             row = by_code.get(codes[name])
-            (updates if row else creates).append({**item, "id": row["id"]} if row else item)
+            if row:
+                updates.append({**item, "id": row["id"]})
+            else:
+                creates.append(item)
         stale = [
             row["id"]
             for row in existing
-            if isinstance(row, dict)
-            and row.get("object_type") in codes
-            and row.get("object_code") != codes[row.get("object_type")]
+            if row.get("object_type") in codes
+            and row.get("object_code") != codes[row["object_type"]]
             and (row.get("meta") or {}).get("status") == "active"
         ]
         if creates:
-            _check(own.post("/api/configs/", json=creates), "create configs")
+            await registry.create_many(creates)
         if updates:
-            _check(own.put("/api/configs/", json=updates), "update configs")
+            await registry.replace_many(updates)
         if stale:
-            _check(own.delete("/api/configs/", params={"id": ",".join(stale)}), "deactivate")
-    except httpx.HTTPError as exc:
-        raise LoadError(f"registry call failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        if client is None:
-            own.close()
+            await registry.deactivate(stale)
     return types
 
 

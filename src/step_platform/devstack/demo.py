@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..core.settings import ConfigError
 from .configs_loader import LoadError
 from .journey import Target, report, run_journey
@@ -156,7 +157,10 @@ def summary(stack: Stack, token: str, headers_file: Path) -> str:
         f"  curl -s -H 'Host: {c.step_host}' -H @{h} {edge}/contests/user/my/tasks/",
         f"  curl -s -H 'Host: {c.configs_host}' -H @{h} {edge}/configs/node_id,task_status_id/",
         "",
-        f"Docs: {edge}/docs/ with Host {c.step_host} or {c.configs_host}. "
+        "Docs in a browser (*.localhost resolves to 127.0.0.1 there): "
+        f"http://{c.step_host}:{p.nginx}/docs/ (step), "
+        f"http://{c.configs_host}:{p.nginx}/docs/ (configs), "
+        f"http://127.0.0.1:{p.registry}/swagger-ui/ (registry)",
         "More tokens: step-platform token. A user journey: step-platform demo --check",
     ]
     return "\n".join(lines)
@@ -174,7 +178,13 @@ def run_demo(args: argparse.Namespace) -> int:
     with stop_on_signals():
         try:
             stack.start()
-            token = user_token(stack.url("user-center-mock"), DEMO_USER_ID, ttl=DEMO_TOKEN_TTL)
+            # the demo user may write configs, so Swagger's "Try it out" works on every route
+            token = user_token(
+                stack.url("user-center-mock"),
+                DEMO_USER_ID,
+                roles=(DEFAULT_WRITE_ROLE,),
+                ttl=DEMO_TOKEN_TTL,
+            )
             headers = config.state_dir / "demo.headers"
             write_headers_file(headers, token, config.project_id)
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from .seed import seed_config_set
+from ..seed import seed_config_set
 from .simulators import RaidaAdmin
 
 

@@ -38,6 +38,15 @@ class NginxMissing(RuntimeError):
 
 
 @dataclass(frozen=True)
+class InternalProxy:
+    """One address for several instances (`registry` on 127.0.0.1:8002 -> registry-1, -2)."""
+
+    name: str
+    listen: str
+    servers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Site:
     """What the server blocks need to know about the chain behind them."""
 
@@ -47,6 +56,8 @@ class Site:
     configs_servers: tuple[str, ...] = ("127.0.0.1:8001",)
     max_upload_bytes: int = 20 * MIB
     upstream_timeout: float = 10.0
+    # in-chain listeners balancing over several instances of one service, Host kept
+    internal: tuple[InternalProxy, ...] = ()
 
     @property
     def client_max_body_size(self) -> int:
@@ -117,6 +128,24 @@ def _server(site: Site, *, server_name: str, backend: str, upstream: str, defaul
 }}"""
 
 
+def _internal(site: Site, proxy: InternalProxy) -> str:
+    return f"""# {proxy.name}: one in-chain address for its instances
+server {{
+    listen {proxy.listen};
+
+    client_max_body_size {site.client_max_body_size};
+
+    location / {{
+        proxy_pass http://{proxy.name}_instances;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Request-ID $step_request_id;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_read_timeout {site.proxy_read_timeout}s;
+    }}
+}}"""
+
+
 def render_http(site: Site) -> str:
     """The http-level part: request-id map, upstreams and the two server blocks of section 7."""
     return "\n\n".join(
@@ -143,6 +172,8 @@ def render_http(site: Site) -> str:
                 upstream="step",
                 default=True,
             ),
+            *(_upstream(f"{p.name}_instances", p.servers) for p in site.internal),
+            *(_internal(site, p) for p in site.internal),
         ]
     )
 
@@ -150,8 +181,15 @@ def render_http(site: Site) -> str:
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-def render_main(site: Site, prefix: str, *, as_root: bool | None = None) -> str:
-    """A complete configuration for a private nginx under `prefix` (kept in the foreground)."""
+def render_main(
+    site: Site, prefix: str, *, logs: str | None = None, as_root: bool | None = None
+) -> str:
+    """A complete configuration for a private nginx under `prefix` (kept in the foreground).
+
+    Its error and access logs are written live to `logs` (the stack's log directory) as
+    `nginx-error.log` and `nginx-access.log`; without `logs`, under `prefix/logs`.
+    """
+    logs = logs or f"{prefix}/logs"
     if as_root is None:
         as_root = os.geteuid() == 0
     temp = "\n".join(f"    {name}_temp_path {prefix}/temp/{name};" for name in TEMP_DIRS)
@@ -161,7 +199,7 @@ def render_main(site: Site, prefix: str, *, as_root: bool | None = None) -> str:
     return f"""{user}worker_processes 1;
 daemon off;
 pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
+error_log {logs}/nginx-error.log warn;
 
 events {{
     worker_connections 1024;
@@ -171,7 +209,7 @@ http {{
     default_type application/octet-stream;
     log_format step '$remote_addr "$host" "$request" $status $body_bytes_sent '
                     'rid=$step_request_id upstream=$upstream_addr rt=$request_time';
-    access_log {prefix}/logs/access.log step;
+    access_log {logs}/nginx-access.log step;
     sendfile on;
     keepalive_timeout 65;
 {temp}

@@ -24,18 +24,28 @@ class PortMap:
     step: tuple[int, ...] = (8080,)
     raida: int = 8090
     user_center: int = 8091
+    # Several registry / configs instances: each listens on one of these, and `registry` /
+    # `configs` above become nginx's in-chain listeners balancing over them (as a Kubernetes
+    # Service does), so REGISTRY_URL and CONFIGS_SERVICE_URL still name one address.
+    registry_instances: tuple[int, ...] = ()
+    configs_instances: tuple[int, ...] = ()
 
     @classmethod
-    def free(cls, step_instances: int = 1) -> PortMap:
+    def free(
+        cls, step_instances: int = 1, registry_instances: int = 0, configs_instances: int = 0
+    ) -> PortMap:
         """Ports the kernel hands out now: all distinct, for tests running beside a demo."""
-        ports = free_ports(5 + step_instances)
+        ports = free_ports(5 + step_instances + registry_instances + configs_instances)
+        rest = ports[5 + step_instances :]
         return cls(
             nginx=ports[0],
             configs=ports[1],
             registry=ports[2],
             raida=ports[3],
             user_center=ports[4],
-            step=tuple(ports[5:]),
+            step=tuple(ports[5 : 5 + step_instances]),
+            registry_instances=tuple(rest[:registry_instances]),
+            configs_instances=tuple(rest[registry_instances:]),
         )
 
     def named(self) -> list[tuple[str, int]]:
@@ -75,15 +85,25 @@ def port_in_use(port: int, host: str = LISTEN_HOST) -> bool:
 
 
 def check_free(ports: PortMap, host: str = LISTEN_HOST) -> None:
-    """Raise `PortInUse` naming the first taken port, what needs it and what to do."""
-    for what, port in ports.named():
-        if port_in_use(port, host):
-            way_out = (
-                "choose another with --port N"
-                if what == "nginx"
-                else f"stop the program using it (`ss -ltnp 'sport = :{port}'` shows it)"
-            )
-            raise PortInUse(
-                f"port {port} ({what}) on {host} is already in use: is a demo already running? "
-                f"Stop it, or {way_out}."
-            )
+    """Raise `PortInUse` naming every taken port, what needs it and the way out, in one line.
+
+    nginx's port moves with `--port N` (`make demo ARGS='--port N'`); the backends' ports move
+    with `STEP_DEMO_PORTS=configs=N,registry=N,step=N,raida=N,user_center=N`.
+    """
+    taken = [(what, port) for what, port in ports.named() if port_in_use(port, host)]
+    if not taken:
+        return
+    names = ", ".join(f"{port} ({what})" for what, port in taken)
+    plural = "s" if len(taken) > 1 else ""
+    ways: list[str] = []
+    if any(what == "nginx" for what, _ in taken):
+        ways.append("choose another with --port N (make demo ARGS='--port N')")
+    backends = [(what.split("-")[0], port) for what, port in taken if what != "nginx"]
+    if backends:
+        spare = free_ports(len(backends))  # ports free right now, so the hint works as shown
+        example = ",".join(f"{what}={new}" for (what, _), new in zip(backends, spare, strict=True))
+        ways.append(f"move the backends with STEP_DEMO_PORTS={example}")
+    raise PortInUse(
+        f"port{plural} {names} on {host} already in use: is a demo already running? "
+        f"Stop it, or {' and '.join(ways)}."
+    )

@@ -43,8 +43,10 @@ class ManagedProcess:
         self.popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start the child; its log is emptied on the first start (each run keeps its own log,
+        which never grows across runs) and appended to on restarts within the run."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "ab" if self.popen is not None else "wb") as log:
             self.popen = subprocess.Popen(
                 self.argv,
                 env=self.env,

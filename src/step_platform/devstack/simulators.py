@@ -91,4 +91,4 @@ class RaidaAdmin:
             response = client.get("/__admin/journal")
             response.raise_for_status()
             body = response.json()
-            return list(body["data"] if isinstance(body, dict) else body)
+            return list(body["entries"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -18,18 +19,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
+from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
 from .ports import LISTEN_HOST, PortMap, check_free
 from .postgres import PostgresServer, start_postgres
 from .processes import ManagedProcess, StartError, serve_argv, wait_http
-from .seed import DEMO_PROJECT_ID, seed_config_set
 from .simulators import public_key_pem, user_token
 
 MIB = 1024 * 1024
@@ -120,16 +119,24 @@ class Addresses:
         return f"http://{LISTEN_HOST}:{self.ports.nginx}"
 
     def url(self, service: str) -> str:
-        """`registry`, `configs`, `raida-mock`, `user-center-mock`, `step` / `step-N`."""
+        """`registry`, `configs`, `raida-mock`, `user-center-mock`, `step` / `step-N`, and
+        `registry-N` / `configs-N` when there are several (`registry` is then nginx's
+        in-chain address for them)."""
         port = {
             "registry": self.ports.registry,
             "configs": self.ports.configs,
             "raida-mock": self.ports.raida,
             "user-center-mock": self.ports.user_center,
         }.get(service)
-        if port is None and service.startswith("step"):
-            index = int(service.split("-")[1]) - 1 if "-" in service else 0
-            port = self.ports.step[index]
+        instance = re.fullmatch(r"(step|registry|configs)(?:-(\d+))?", service)
+        if instance and (port is None or instance.group(2)):
+            index = int(instance.group(2) or 1) - 1
+            listeners = {
+                "step": self.ports.step,
+                "registry": self.ports.registry_instances,
+                "configs": self.ports.configs_instances,
+            }[instance.group(1)]
+            port = listeners[index] if index < len(listeners) else None
         if port is None or (self.published is not None and service not in self.published):
             raise KeyError(f"{service} is not reachable from the host in this stack")
         return f"http://{LISTEN_HOST}:{port}"
@@ -191,7 +198,7 @@ class Stack(Addresses):
         c, p = self.config, self.ports
         hosts = (f".{c.domain}", "127.0.0.1", "localhost")
         env = self._common_env(name)
-        base = name.split("-")[0] if name.startswith("step") else name
+        base = base_of(name)
         if base == "registry":
             assert self._postgres is not None and self._database is not None
             env.update(self._postgres.env(self._database))
@@ -204,6 +211,7 @@ class Stack(Addresses):
                     "ACCESS_TOKEN_PUBLIC_KEY": self._key(),
                     "JWT_ALGORITHM": "RS256",
                     "ALLOWED_HOSTS": ",".join(hosts),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "step":
@@ -222,6 +230,7 @@ class Stack(Addresses):
                     "LANGUAGE_CODE": "ru",
                     "TIME_ZONE": "Europe/Moscow",
                     "STEP_MAX_UPLOAD_BYTES": str(c.max_upload_bytes),
+                    "DOCS_PROJECT_ID": c.project_id,
                 }
             )
         elif base == "raida-mock":
@@ -243,7 +252,7 @@ class Stack(Addresses):
     # --- starting ----------------------------------------------------------------------
 
     def _spawn(self, name: str) -> ManagedProcess:
-        base = name.split("-")[0] if name.startswith("step") else name
+        base = base_of(name)
         port = int(self.url(name).rsplit(":", 1)[1])
         proc = ManagedProcess(
             name,
@@ -263,6 +272,29 @@ class Stack(Addresses):
     def step_names(self) -> list[str]:
         return [f"step-{i}" for i in range(1, len(self.ports.step) + 1)]
 
+    def instance_names(self, service: str) -> list[str]:
+        """`registry` / `configs`, or `registry-1`, `registry-2`... when there are several."""
+        ports = {
+            "registry": self.ports.registry_instances,
+            "configs": self.ports.configs_instances,
+        }[service]
+        return [f"{service}-{i}" for i in range(1, len(ports) + 1)] or [service]
+
+    def internal_proxies(self) -> tuple[nginx_conf.InternalProxy, ...]:
+        """nginx's in-chain listeners, one per service that runs as several instances."""
+        return tuple(
+            nginx_conf.InternalProxy(
+                name=service,
+                listen=f"{LISTEN_HOST}:{port}",
+                servers=tuple(f"{LISTEN_HOST}:{p}" for p in instances),
+            )
+            for service, port, instances in (
+                ("registry", self.ports.registry, self.ports.registry_instances),
+                ("configs", self.ports.configs, self.ports.configs_instances),
+            )
+            if instances
+        )
+
     def start(self) -> Stack:
         """Bring the chain up; on any failure stop what was started and re-raise."""
         c = self.config
@@ -274,14 +306,26 @@ class Stack(Addresses):
             self._start_postgres()
             with self.progress.step("migrations"):
                 self._migrate()
-            first = [n for n in ("registry", "user-center-mock", "raida-mock") if c.runs(n)]
+            first = [
+                n
+                for n in (*self.instance_names("registry"), "user-center-mock", "raida-mock")
+                if c.runs(base_of(n))
+            ]
             with self.progress.step("registry, simulators") as note:
                 for name in first:
                     self._spawn(name)
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
-            second = [n for n in ("configs", *self.step_names()) if c.runs(n.split("-")[0])]
+            if self.internal_proxies():
+                # the instances reach each other through nginx: it starts before they do
+                with self.progress.step("nginx (in-chain)"):
+                    self._start_nginx(nginx_bin)
+            second = [
+                n
+                for n in (*self.instance_names("configs"), *self.step_names())
+                if c.runs(base_of(n))
+            ]
             with self.progress.step("configs, step") as note:
                 for name in second:
                     self._spawn(name)
@@ -294,7 +338,9 @@ class Stack(Addresses):
                 )
                 note(f"{len(loaded)} types")
             with self.progress.step("nginx") as note:
-                self._start_nginx(nginx_bin)
+                if "nginx" not in self.processes:
+                    self._start_nginx(nginx_bin)
+                self._wait_edge()
                 note(f"port {self.ports.nginx}")
         except BaseException:
             self.stop()
@@ -335,13 +381,15 @@ class Stack(Addresses):
             raise StartError(f"migrations failed (see {log}): " + " / ".join(tail))
 
     def nginx_site(self) -> nginx_conf.Site:
+        configs = self.ports.configs_instances or (self.ports.configs,)
         return nginx_conf.Site(
             domain=self.config.domain,
             listen=f"{LISTEN_HOST}:{self.ports.nginx}",
             step_servers=tuple(f"{LISTEN_HOST}:{port}" for port in self.ports.step),
-            configs_servers=(f"{LISTEN_HOST}:{self.ports.configs}",),
+            configs_servers=tuple(f"{LISTEN_HOST}:{port}" for port in configs),
             max_upload_bytes=self.config.max_upload_bytes,
             upstream_timeout=self.config.upstream_timeout,
+            internal=self.internal_proxies(),
         )
 
     def _start_nginx(self, binary: str) -> None:
@@ -350,8 +398,12 @@ class Stack(Addresses):
         self._nginx_prefix = prefix
         nginx_conf.prepare_prefix(prefix)
         conf = os.path.join(prefix, "nginx.conf")
-        Path(conf).write_text(nginx_conf.render_main(self.nginx_site(), prefix), encoding="utf-8")
-        argv = [binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "logs", "error.log")]
+        logs = self.config.logs
+        for name in ("nginx-error.log", "nginx-access.log"):  # one run, one log
+            (logs / name).write_bytes(b"")
+        rendered = nginx_conf.render_main(self.nginx_site(), prefix, logs=str(logs))
+        Path(conf).write_text(rendered, encoding="utf-8")
+        argv = [binary, "-p", prefix, "-c", conf, "-e", str(logs / "nginx-error.log")]
         check = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise StartError(f"nginx rejected its configuration: {check.stderr.strip()[-300:]}")
@@ -360,6 +412,9 @@ class Stack(Addresses):
         )
         proc.start()
         self.processes["nginx"] = proc
+
+    def _wait_edge(self) -> None:
+        proc = self.processes["nginx"]
         deadline = time.monotonic() + self.config.ready_timeout
         for service, host in (
             ("step", self.config.step_host),
@@ -409,10 +464,6 @@ class Stack(Addresses):
         for name in reversed(list(self.processes)):
             self.processes[name].stop()
         if self._nginx_prefix:
-            logs = os.path.join(self._nginx_prefix, "logs")
-            for log in ("error.log", "access.log"):
-                with contextlib.suppress(OSError):
-                    shutil.copy(os.path.join(logs, log), self.config.logs / f"nginx-{log}")
             shutil.rmtree(self._nginx_prefix, ignore_errors=True)
             self._nginx_prefix = None
         if self._postgres is not None:
@@ -431,21 +482,6 @@ class Stack(Addresses):
         self.stop()
 
 
-def with_overrides(config: StackConfig, **changes: Any) -> StackConfig:
-    """A copy of `config` with some fields changed (tests tune timeouts and limits)."""
-    return replace(config, **changes)
-
-
-def wait_edge(stack: Stack, host: str, path: str = "/healthz", timeout: float = 10.0) -> None:
-    """Wait until nginx answers 200 for `host` (used after restarts in tests)."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2.0) as client:
-        while True:
-            try:
-                if client.get(stack.edge_url + path, headers={"Host": host}).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise StartError(f"nginx did not answer 200 for Host {host} at {path}")
-            time.sleep(0.1)
+def base_of(name: str) -> str:
+    """The service an instance name belongs to: `step-2` -> `step`, `raida-mock` stays."""
+    return re.sub(r"-\d+$", "", name)

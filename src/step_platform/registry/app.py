@@ -7,6 +7,7 @@ uvicorn --factory step_platform.asgi:registry --workers 2
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from ..core.app import CommonSettings, build_app
 from ..core.docs import docs_routes
 from ..core.errors import ApiError
 from ..core.health import health_routes
+from ..core.versions import REGISTRY_API
 from . import migrations, openapi
 from .db import Store, database_url_from_env
 from .engine import Engine
@@ -35,7 +37,8 @@ from .routes import KindRoutes
 log = logging.getLogger("step_platform.registry")
 
 SERVICE = "registry"
-INFO = b'{\n    "version": "0.6.0",\n    "add-ons": []\n}'
+# the original's /api/info/ body, byte for byte (its JSON renderer's indent of 4)
+INFO = json.dumps({"version": REGISTRY_API, "add-ons": []}, indent=4).encode()
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ def create_app(
 ) -> Starlette:
     """The registry app; the pool opens in the lifespan. It calls no upstream: `transports`
     is accepted for the common factory signature."""
-    store = Store(settings.database_url, pool_size=settings.pool_size)
+    metrics = settings.common.metrics()
+    store = Store(settings.database_url, pool_size=settings.pool_size, metrics=metrics)
     engines = {kind.plural: Engine(kind, store) for kind in KINDS}
 
     @asynccontextmanager
@@ -122,7 +126,9 @@ def create_app(
     routes += docs_routes(
         openapi.build, title="Registry API", ui_path="/swagger-ui", schema_path="/schema"
     )
-    app = build_app(service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan)
+    app = build_app(
+        service=SERVICE, routes=routes, common=settings.common, lifespan=lifespan, metrics=metrics
+    )
     app.add_middleware(SecurityHeaders)
     for error in (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError):
         app.add_exception_handler(error, database_unavailable)

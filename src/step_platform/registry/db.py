@@ -13,8 +13,8 @@ host, port, user, password and database to the pool explicitly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -22,6 +22,7 @@ import asyncpg
 from databases import Database
 
 from ..core import settings as env
+from ..core.metrics import Metrics
 
 SESSION_SETTINGS = {"timezone": "UTC", "application_name": "step-registry"}
 
@@ -80,9 +81,15 @@ def database_url_from_env(e: Mapping[str, str]) -> str:
 
 
 class Store:
-    """The pool (through `databases`) and the two ways to use it: a connection, a transaction."""
+    """The pool (through `databases`) and the two ways to use it: a connection, a transaction.
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    With `metrics`, the pool's size limit and the connections checked out of it are gauges, so
+    `replicas × DB_POOL_SIZE` against Postgres's `max_connections` can be watched, not guessed.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, metrics: Metrics | None = None) -> None:
+        self.pool_size = pool_size
+        self.metrics = metrics
         self.database = Database(
             normalise_url(url),
             **connect_kwargs(url),
@@ -93,20 +100,37 @@ class Store:
 
     async def connect(self) -> None:
         await self.database.connect()
+        if self.metrics is not None:
+            self.metrics.pool_max.set(self.pool_size)
 
     async def disconnect(self) -> None:
         await self.database.disconnect()
+        if self.metrics is not None:
+            self.metrics.pool_max.set(0)
+
+    @contextmanager
+    def _checked_out(self) -> Iterator[None]:
+        if self.metrics is None:
+            yield
+            return
+        self.metrics.pool_in_use.inc()
+        try:
+            yield
+        finally:
+            self.metrics.pool_in_use.dec()
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.database.connection() as connection:
-            yield connection.raw_connection
+            with self._checked_out():
+                yield connection.raw_connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """All statements inside succeed together or not at all (bulk writes)."""
         async with self.database.connection() as connection, connection.transaction():
-            yield connection.raw_connection
+            with self._checked_out():
+                yield connection.raw_connection
 
 
 async def connect_once(url: str) -> asyncpg.Connection:

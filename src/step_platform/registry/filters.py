@@ -19,10 +19,10 @@ from decimal import Decimal
 from starlette.datastructures import QueryParams
 
 from ..core.errors import ApiError
+from ..core.ids import parse_uuid
 from . import data_filter
 from .kinds import Column, Kind
 from .sql import Params
-from .validation import parse_uuid
 
 MAX_LIMIT = 1000
 INTERNAL_ID = "(meta -> 'internal_id')"

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.docs import document, error_response, json_response
+from ..core.versions import REGISTRY_API as VERSION
 from .data_filter import LOOKUPS, TYPES
 from .filters import MAX_LIMIT
 from .kinds import KINDS, Column, Kind
-
-VERSION = "0.6.0"
 
 _TYPES: dict[str, dict[str, Any]] = {
     "uuid": {"type": "string", "format": "uuid"},

@@ -18,13 +18,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..core.errors import ApiError
+from ..core.ids import parse_uuid
 from ..core.responses import JSON
 from . import render
 from .engine import Engine, ItemsError, Record
 from .filters import QueryError, compile_list
 from .kinds import Kind
 from .preconditions import if_match, refuse_if_match
-from .validation import REQUIRED, Mode, parse_uuid, validate_item, validate_items
+from .validation import REQUIRED, Mode, validate_item, validate_items
 
 JSON_TYPES = ("application/json",)
 OPTION_TYPES = {

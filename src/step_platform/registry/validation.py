@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.ids import parse_uuid
 from .kinds import Column, Kind
 
 Errors = dict[str, list[str]]
@@ -75,16 +76,6 @@ class WriteItem:
 
 _INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")
 _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")
-
-
-def parse_uuid(value: Any) -> uuid.UUID | None:
-    """Any spelling Python's `uuid.UUID` reads (braces, no hyphens, `urn:uuid:`), or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        return None
 
 
 def _text(column: Column, value: Any) -> tuple[Any, str | None]:

@@ -17,7 +17,7 @@ from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
 from step_platform.configs.app import create_app
-from step_platform.devstack.seed import DEMO_PROJECT_ID
+from step_platform.seed import DEMO_PROJECT_ID
 from tests.fixtures.configs import (
     CONFIGS_BASE_URL,
     REGISTRY_BASE_URL,

@@ -1,4 +1,4 @@
-"""Authentication and the write role (design.md "Security rules", issue 4)."""
+"""Authentication and the write role (issue 4)."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from step_platform.configs.object_code import config_object_code
 from step_platform.configs.routes import ATTEMPTS
-from step_platform.devstack.seed import config_object_code
 
 from .conftest import P
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 from tests.fixtures.configs import CONFIGS_BASE_URL
 
 from .conftest import A, B, P

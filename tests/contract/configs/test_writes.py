@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from step_platform.devstack.seed import config_object_code
+from step_platform.configs.object_code import config_object_code
 
 from .conftest import WRITER, A, P
 

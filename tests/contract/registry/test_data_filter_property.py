@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 KEYS = ["a", "b", "Key", "x y", "0", "1"]
 # ASCII and caseless non-ASCII letters: Python's and Postgres' lower() agree on these.
 ALPHABET = "aAbBcCxXyYzZ _=:.09€中"
-LOOKUPS = list(DATA_LOOKUPS)  # the decisions.md list
+LOOKUPS = list(DATA_LOOKUPS)  # every lookup the registry documents
 MISSING = object()
 PG_INDEX = re.compile(r"[ \t\n\v\f\r]*[+-]?\d+")
 

@@ -64,6 +64,16 @@ async def test_swagger_ui_is_served_from_local_assets(registry_client):
     assert init.status_code == 200
 
 
+async def test_swagger_assets_are_cacheable_and_the_ui_page_is_not(registry_client):
+    asset = await registry_client.get("/swagger-ui/assets/swagger-ui.css")
+    init = await registry_client.get("/swagger-ui/assets/init.js")
+    page = await registry_client.get("/swagger-ui/")
+    assert asset.headers["cache-control"] == "public, max-age=86400"
+    assert "etag" in asset.headers
+    assert init.headers["cache-control"] == "public, max-age=86400"
+    assert "cache-control" not in page.headers
+
+
 async def test_root_redirects_to_the_docs(registry_client):
     response = await registry_client.get("/")
     assert response.status_code == 301

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 CONFIG = seed_config_set()
 NODE = CONFIG["node_id"]["value"]

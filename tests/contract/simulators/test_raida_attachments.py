@@ -1,4 +1,4 @@
-"""raida-mock: attachment list, upload and the served files (spec/raida.md §2.6–2.7, §3.2)."""
+"""raida-mock: attachment list, upload and the served files (Raida §2.6–2.7, §3.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""raida-mock: the token endpoint and bearer checks (spec/raida.md §2.1)."""
+"""raida-mock: the token endpoint and bearer checks (Raida §2.1)."""
 
 from __future__ import annotations
 

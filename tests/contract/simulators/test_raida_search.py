@@ -1,4 +1,4 @@
-"""raida-mock: RQL search over HTTP (spec/raida.md §2.5, §4) with the step service's queries."""
+"""raida-mock: RQL search over HTTP (Raida §2.5, §4) with the step service's queries."""
 
 from __future__ import annotations
 

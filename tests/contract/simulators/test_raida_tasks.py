@@ -1,4 +1,4 @@
-"""raida-mock: read, create and update tasks (spec/raida.md §2.2–2.4, §3.1)."""
+"""raida-mock: read, create and update tasks (Raida §2.2–2.4, §3.1)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .conftest import CONTEST_PROCESS, CREDENTIALS, CS, NODE, TASK_PROCESS, TS, 
 
 pytestmark = pytest.mark.anyio
 
-# The body the original step service sends to create an application (spec/raida.md §2.3).
+# The body the original step service sends to create an application (Raida §2.3).
 APPLY = {
     "title": "",
     "description": "",

@@ -18,7 +18,7 @@ import pytest
 
 from raida_mock.fixtures import seed_node
 from raida_mock.traffic import sequential_depth
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 SEED = seed_config_set()
 NODE = SEED["node_id"]["value"]

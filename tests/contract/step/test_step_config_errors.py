@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from step_platform.configs.app import create_app as create_configs
 from step_platform.contests import config_format as cf
 from step_platform.contests.app import create_app
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 from tests.fixtures.configs import RecordingTransport, configs_settings
 from tests.fixtures.step import STEP_BASE_URL, step_settings
 from tests.unit.test_config_format import KEY_LEVEL, mutations
@@ -57,7 +57,7 @@ async def new_project(load_configs: Any, configs: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs", "need"), ROUTES, ids=ROUTE_IDS)
-async def test_a_project_without_configs_is_service_error_naming_every_type(
+async def test_a_project_without_configs_is_404_naming_the_project_and_every_type(
     step_client: httpx.AsyncClient,
     world: World,
     method: str,
@@ -65,13 +65,15 @@ async def test_a_project_without_configs_is_service_error_naming_every_type(
     kwargs: dict[str, Any],
     need: cf.Need,
 ) -> None:
-    headers = {**world.headers(), "Project-ID": str(uuid.uuid4())}
+    project_id = str(uuid.uuid4())
+    headers = {**world.headers(), "Project-ID": project_id}
     response = await step_client.request(method, path, headers=headers, **kwargs)
-    assert response.status_code == 500
+    assert response.status_code == 404
     assert detail(response) == {
-        "code": "SERVICE_ERROR",
-        "message": MESSAGE,
-        "errors": list(need.types),
+        "code": "PROJECT_NOT_FOUND",
+        "message": f"Для проекта {project_id} не найдено ни одной конфигурации.",
+        "project_id": project_id,
+        "missing": list(need.types),
     }
 
 

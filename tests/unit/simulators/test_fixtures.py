@@ -18,7 +18,7 @@ from raida_mock.fixtures import (
     resolve,
 )
 from raida_mock.store import FixtureError, Store
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 CONFIG = seed_config_set()
 NOW = datetime(2025, 3, 1, 10, 15, 30, 123456, tzinfo=UTC)

@@ -6,7 +6,7 @@ import pytest
 
 from raida_mock import rql
 from raida_mock.rql import Compare, In, Query, RqlError
-from step_platform.devstack.seed import seed_config_set
+from step_platform.seed import seed_config_set
 
 C = seed_config_set()
 CONTEST_PROCESS = C["contest_process_id"]["value"]

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from step_platform.configs.locks import KeyedLock
+from step_platform.core.locks import KeyedLock
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,10 @@
-"""The seed's section 8: the demo project's config set, shared by demo, tests and benchmarks."""
+"""The seed's section 8: the demo project's config set, shared by the demo, the simulators,
+tests and benchmarks.
+
+It lives outside every service and outside devstack so that raida-mock (whose fixture is built on
+the same ids) and devstack can both use it without crossing the import layers
+(`make lint` checks them).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,3 @@ def _raw() -> str:
 def seed_config_set() -> dict[str, Any]:
     """A fresh copy of the config set of seed section 8 (type -> data)."""
     return json.loads(_raw())
-
-
-def config_object_code(project_id: str, account_id: str | None, object_type: str) -> str:
-    """`{project}:{account or empty}:{type}`, the original configs service's object_code."""
-    return f"{project_id}:{account_id or ''}:{object_type}"

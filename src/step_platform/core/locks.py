@@ -1,10 +1,11 @@
-"""Per-key locks: this instance writes one config at a time.
+"""Per-key locks: within one instance, one holder of a key at a time.
 
 The configs service writes read-then-write (read the row, compute the new data, write it with
-`If-Match`). Writers in other instances are caught by the registry's 412 and retried; writers
-in this instance queue here instead, so they never spend registry calls on a 412 and a burst
-of writes to one config in one instance cannot run out of retries. A lock lives only while
-someone holds or awaits it, so the map does not grow with the number of configs.
+`If-Match`): writers in this instance queue here, so they never spend registry calls on a 412
+and a burst of writes to one config cannot run out of retries (other instances are caught by
+the registry's 412). Step serialises a user's joins of one contest and the sends of one task
+the same way before the cross-instance arbitration in Raida. A lock lives only while someone
+holds or awaits it, so the map does not grow with the number of keys.
 """
 
 from __future__ import annotations

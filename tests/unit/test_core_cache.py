@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from step_platform.configs.cache import ConfigCache
+from step_platform.core.cache import TtlCache
 
 P = "project-1"
 Q = "project-2"
@@ -16,9 +16,9 @@ class Clock:
         return self.now
 
 
-def make(ttl: float = 5.0, **kwargs) -> tuple[ConfigCache[str], Clock]:
+def make(ttl: float = 5.0, **kwargs) -> tuple[TtlCache[tuple, str], Clock]:
     clock = Clock()
-    return ConfigCache(ttl, clock=clock, **kwargs), clock
+    return TtlCache(ttl, group=lambda key: key[0], clock=clock, **kwargs), clock
 
 
 def test_a_stored_answer_is_returned_within_the_ttl():

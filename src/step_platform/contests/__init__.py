@@ -1,0 +1,1 @@
+"""The step service: the contests API over Raida, configured by the configs service."""

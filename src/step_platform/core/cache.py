@@ -1,0 +1,84 @@
+"""A short in-process cache of config sets, for the configs service and for step.
+
+Every step request reads its config set, so the same answer is asked for again and again
+within seconds. With a TTL > 0 that answer is reused. Entries belong to a group (a project):
+a write invalidates the whole group at once (a project-level change is visible from every
+account of the project). Each group has a generation number, bumped by every invalidation: a
+read that started before a write may not store its (stale) answer afterwards. Changes made
+elsewhere are seen only when the entry expires (or when something invalidates the group), which
+is why the TTL is meant to be short. Authentication is never cached: the token is checked on
+every request before the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[V]):
+    expires: float
+    generation: int
+    value: V
+
+
+class TtlCache(Generic[K, V]):
+    """A bounded TTL map; `group(key)` names the group (project) an entry is invalidated with.
+    `ttl <= 0` disables it."""
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        group: Callable[[K], str],
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.group = group
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
+        self._generations: dict[str, int] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def generation(self, group: str) -> int:
+        """Take this before reading upstream; pass it to `put` afterwards."""
+        return self._generations.get(group, 0)
+
+    def get(self, key: K) -> V | None:
+        if not self.enabled:
+            return None
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= self.clock() or entry.generation != self.generation(self.group(key)):
+            del self._entries[key]
+            return None
+        return entry.value
+
+    def put(self, key: K, value: V, generation: int) -> None:
+        """Store unless the group was invalidated since `generation` was taken."""
+        if not self.enabled or generation != self.generation(self.group(key)):
+            return
+        self._entries.pop(key, None)
+        self._entries[key] = _Entry(self.clock() + self.ttl, generation, value)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def invalidate(self, group: str) -> None:
+        """Forget every entry of the group (entries are dropped lazily on `get`)."""
+        self._generations[group] = self.generation(group) + 1
