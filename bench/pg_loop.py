@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import asyncpg
 from common import percentile
 from wrk import Load
 
@@ -61,3 +62,71 @@ async def pg_loop(
         errors=0,
         cpu_share=0.0,
     )
+
+
+class NoResetConnection(asyncpg.Connection):
+    """asyncpg's documented hook: an empty reset query skips the round trip a pool makes on
+    every release (open transactions are still rolled back by asyncpg)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def pool_layer(url: str, sql: str, params: Sequence[Any], rounds: int) -> dict[str, Load]:
+    """One statement, one at a time, through each way of holding a connection: what the pool
+    layer adds to a request (p50 and mean over `rounds` statements each)."""
+    from step_platform.registry.db import Store, connect_kwargs
+
+    conn = await connect_once(url)
+    store = Store(url, pool_size=2)
+    await store.connect()
+    pool = await asyncpg.create_pool(**connect_kwargs(url), min_size=1, max_size=2)
+    bare = await asyncpg.create_pool(
+        **connect_kwargs(url), min_size=1, max_size=2, connection_class=NoResetConnection
+    )
+
+    async def raw() -> None:
+        await conn.fetch(sql, *params)
+
+    async def registry_store() -> None:
+        async with store.connection() as c:
+            await c.fetch(sql, *params)
+
+    async def pooled() -> None:
+        async with pool.acquire() as c:
+            await c.fetch(sql, *params)
+
+    async def pooled_no_reset() -> None:
+        async with bare.acquire() as c:
+            await c.fetch(sql, *params)
+
+    ways = {
+        "one connection, no pool (the floor)": raw,
+        "the registry's Store (registry/db.py)": registry_store,
+        "asyncpg pool, default reset on release": pooled,
+        "asyncpg pool, NoResetConnection": pooled_no_reset,
+    }
+    results: dict[str, Load] = {}
+    try:
+        for name, way in ways.items():
+            for _ in range(20):
+                await way()
+            latencies = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                await way()
+                latencies.append(time.perf_counter() - started)
+            results[name] = Load(
+                rps=len(latencies) / sum(latencies),
+                p50=percentile(latencies, 50),
+                p99=percentile(latencies, 99),
+                requests=rounds,
+                errors=0,
+                cpu_share=0.0,
+            )
+    finally:
+        await conn.close()
+        await store.disconnect()
+        await pool.close()
+        await bare.close()
+    return results

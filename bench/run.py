@@ -31,7 +31,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from common import (
     workers,
     workspace,
 )
-from pg_loop import pg_loop, run_like_uvicorn
+from pg_loop import pg_loop, pool_layer, run_like_uvicorn
 from starlette.datastructures import QueryParams
 from wrk import Load, run_wrk
 
@@ -105,10 +106,11 @@ class Plan:
     contests: tuple[int, ...]
     read_seconds: float
     writes: int
+    pool_rounds: int
 
 
-FULL = Plan(8, 2, (1, 8, 32), (1_000, 100_000, 1_000_000), (10, 50, 200), 4, 15)
-QUICK = Plan(1, 1, (1, 8), (1_000, 3_000), (10,), 1, 2)
+FULL = Plan(8, 2, (1, 8, 32), (1_000, 100_000, 1_000_000), (10, 50, 200), 4, 15, 2000)
+QUICK = Plan(1, 1, (1, 8), (1_000, 3_000), (10,), 1, 2, 50)
 
 
 @dataclass
@@ -292,6 +294,16 @@ def mean_rps(runs: Sequence[Load]) -> float:
     return statistics.fmean(r.rps for r in runs)
 
 
+def pool_figures(chain: Chain, plan: Plan) -> list[Figure]:
+    select, params = list_sql()
+    found = run_like_uvicorn(pool_layer(chain.pg_url, select, params, plan.pool_rounds))
+    floor = next(iter(found.values())).p50
+    return [
+        Figure("pool", name, [load], floor, "one connection", higher_is_better=False)
+        for name, load in found.items()
+    ]
+
+
 def seed_contests(raida: httpx.Client, contests: int, latency_ms: float) -> None:
     raida.post("/__admin/reset").raise_for_status()
     fixture = build_fixture(
@@ -334,6 +346,17 @@ def depth_of(raida: httpx.Client, call: Callable[[], httpx.Response]) -> tuple[i
     return sequential_depth(entries), len(entries), response
 
 
+def raida_time(entries: list[dict[str, Any]]) -> float:
+    """raida-mock's p50 time (arrival to answer, the latency fault included) of the slowest of
+    the calls every request of a route makes: what a request waits for Raida at the least."""
+    by_call: dict[tuple[str, str, str], list[float]] = {}
+    for e in entries:
+        took = datetime.fromisoformat(e["answered_at"]) - datetime.fromisoformat(e["at"])
+        key = (e["method"], e["path"], str(e.get("rql")))
+        by_call.setdefault(key, []).append(took.total_seconds())
+    return max((percentile(v, 50) for v in by_call.values()), default=0.0)
+
+
 def step_reads(chain: Chain, plan: Plan, headers: dict[str, str], hello_p50: float) -> list[Figure]:
     figures = []
     floor = READ_LATENCY_MS * READ_DEPTH + hello_p50
@@ -347,6 +370,7 @@ def step_reads(chain: Chain, plan: Plan, headers: dict[str, str], hello_p50: flo
                 for _ in range(3):  # warm-up: Raida token, config cache, connections
                     step.get(path).raise_for_status()
                 depth, calls, _ = depth_of(raida, lambda path=path: step.get(path))
+                raida.delete("/__admin/journal").raise_for_status()
                 runs = [
                     run_wrk(chain.step + path, connections=1, seconds=plan.read_seconds,
                             headers=headers)
@@ -356,7 +380,8 @@ def step_reads(chain: Chain, plan: Plan, headers: dict[str, str], hello_p50: flo
                     Figure("step reads", route, runs, floor,
                            f"{READ_LATENCY_MS:g} ms × {READ_DEPTH} + hello p50",
                            higher_is_better=False,
-                           extra={"contests": contests, "depth": depth, "calls": calls})
+                           extra={"contests": contests, "depth": depth, "calls": calls,
+                                  "raida": raida_time(journal(raida))})
                 )  # fmt: skip
     return figures
 
@@ -502,20 +527,32 @@ def report(figures: list[Figure], plans: dict[int, str], run: dict[str, str]) ->
                    f"| {cpu(f.runs)} |")  # fmt: skip
     out += [
         "",
+        "### The pool layer: the list SQL one statement at a time, in process",
+        "",
+        "| how the connection is held | p50 ms | p99 ms | mean ms | p50 against one connection |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for f in by.get("pool", []):
+        out.append(f"| {f.name} | {f.p50:.3f} | {f.p99:.3f} | {1000 / f.rps:.3f} "
+                   f"| {ratio_text(f)} |")  # fmt: skip
+    out += [
+        "",
         f"### Step reads against their floor ({READ_LATENCY_MS:g} ms per Raida call)",
         "",
         "Floor: the Raida latency times the route's fewest sequential Raida round trips "
         f"({READ_DEPTH} for every read) plus hello-world's p50 on one connection. One "
-        "connection (wrk `-c1`).",
+        "connection (wrk `-c1`). raida-mock p50: its own time (arrival to answer, the latency "
+        "included) for the slowest call of the route, from its journal; step's own: the rest.",
         "",
-        "| contests | route | p50 ms | p99 ms | floor ms | ratio | sequential Raida round trips "
-        "| Raida calls | wrk CPU |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| contests | route | p50 ms | p99 ms | floor ms | ratio | raida-mock p50 ms "
+        "| step's own ms | sequential Raida round trips | Raida calls | wrk CPU |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for f in by.get("step reads", []):
+        raida = f.extra["raida"]
         out.append(f"| {f.extra['contests']} | {f.name} | {f.p50:.1f} | {f.p99:.1f} "
-                   f"| {f.floor:.1f} | {ratio_text(f)} | {f.extra['depth']} "
-                   f"| {f.extra['calls']} | {cpu(f.runs)} |")  # fmt: skip
+                   f"| {f.floor:.1f} | {ratio_text(f)} | {raida:.1f} | {f.p50 - raida:.1f} "
+                   f"| {f.extra['depth']} | {f.extra['calls']} | {cpu(f.runs)} |")  # fmt: skip
     out += [
         "",
         f"### Step writes ({WRITE_LATENCY_MS:g} ms per Raida call)",
@@ -623,9 +660,9 @@ def main() -> int:
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     if args.seconds:
-        plan = Plan(args.seconds, *list(plan.__dict__.values())[1:])
+        plan = replace(plan, seconds=args.seconds)
     if args.repeat:
-        plan = Plan(plan.seconds, args.repeat, *list(plan.__dict__.values())[2:])
+        plan = replace(plan, repeat=args.repeat)
     out = Path(args.out or (tempfile.mkdtemp(prefix="bench-") if args.quick else "docs"))
     out.mkdir(parents=True, exist_ok=True)
     started, load_before = time.perf_counter(), load_average()
@@ -636,6 +673,7 @@ def main() -> int:
         token = user_token_for(chain, DEMO_USER_ID)
         headers = {"Authorization": f"Bearer {token}", "Project-ID": DEMO_PROJECT_ID}
         figures += registry_and_configs(chain, plan, headers)
+        figures += pool_figures(chain, plan)
         print("registry and configs: done", flush=True)
         hello_p50 = next(f.p50 for f in figures if f.name == "hello c=1")
         figures += step_reads(chain, plan, headers, hello_p50)
