@@ -1,4 +1,4 @@
-"""`step-platform demo | serve NAME | migrate | configs load | token`.
+"""`step-platform demo | serve NAME | migrate | configs load | token | schema config-format`.
 
 Each service module exposes `Settings.from_env(env)` and `create_app(settings)`; `serve` maps
 simulator flags onto their environment names, so settings are still read in one place.
@@ -88,6 +88,16 @@ def cmd_token(args: argparse.Namespace) -> int:
     return token_command(args)
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the published config format: step's registration body, JSON Schema per type."""
+    import json
+
+    from .contests.registration import registration_body
+
+    print(json.dumps(registration_body(), ensure_ascii=False, indent=2))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .devstack.demo import demo_command
 
@@ -140,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--key", default=None, help="private key file (default: the state dir's)")
     token.add_argument("--public-key", action="store_true", help="print the PEM public key")
     token.set_defaults(func=cmd_token)
+
+    schema = sub.add_parser("schema", help="print a published JSON Schema")
+    schema.add_argument("name", choices=["config-format"], help="config-format: step's configs")
+    schema.set_defaults(func=cmd_schema)
     return parser
 
 

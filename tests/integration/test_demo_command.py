@@ -177,6 +177,19 @@ def test_the_demo_token_may_write_configs(demo: Demo) -> None:
     assert response.status_code == 200, response.text
 
 
+def test_the_printed_breaking_write_shows_the_422(demo: Demo) -> None:
+    command = demo.find(r"^\s+curl -s -X PUT ")
+    result = subprocess.run(
+        command.strip(), shell=True, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    detail = json.loads(result.stdout)["detail"]
+    assert detail["code"] == "BREAKS_CONSUMER", detail
+    assert detail["violations"] == [
+        {"consumer": "step", "type": "node_id", "paths": ["node_id.value"]}
+    ]
+
+
 def test_the_summary_names_the_project_and_a_ready_token(demo: Demo) -> None:
     text = "\n".join(demo.lines)
     assert "Project-ID        e3eb60a2-3bb7-4983-8e2f-47490b979eb9" in text

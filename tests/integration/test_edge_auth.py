@@ -71,7 +71,8 @@ def test_writing_configs_needs_the_write_role(
     import uuid
 
     project = str(uuid.uuid4())
-    body = {"project_id": project, "object_type": "node_id", "data": {"value": "x"}}
+    node = {"value": str(uuid.uuid4())}  # a Raida id: step, a registered consumer, reads it
+    body = {"project_id": project, "object_type": "node_id", "data": node}
     with edge.configs(token, project) as client:
         refused = client.post("/configs/", json=body)
     writer = chain.token(user_id, roles=("configs:write",))
@@ -80,4 +81,4 @@ def test_writing_configs_needs_the_write_role(
         read = client.get("/configs/node_id/")
     assert refused.status_code == 403 and refused.json()["detail"]["code"] == "FORBIDDEN"
     assert created.status_code == 201
-    assert read.status_code == 200 and read.json()["data"]["node_id"] == {"value": "x"}
+    assert read.status_code == 200 and read.json()["data"]["node_id"] == node

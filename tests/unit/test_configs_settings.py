@@ -123,3 +123,9 @@ def test_read_query_covers_account_and_project_level_active_rows():
 def test_write_lookups_stay_at_one_level():
     assert list_params("P", "A", ["a"], with_project_level=False)["account_id"] == "A"
     assert "meta_status" not in list_params("P", None, ["a"], active_only=False)
+
+
+def test_the_override_role_is_read(seed_env):
+    assert Settings.from_env(seed_env).override_role == "configs:override"
+    changed = Settings.from_env({**seed_env, "CONFIGS_OVERRIDE_ROLE": "ops:force"})
+    assert changed.override_role == "ops:force"

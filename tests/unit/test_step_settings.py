@@ -122,3 +122,9 @@ def test_optional_language_and_time_zone(seed_env: dict[str, str]) -> None:
     del seed_env["LANGUAGE_CODE"], seed_env["TIME_ZONE"]
     settings = Settings.from_env(seed_env)
     assert (settings.language_code, settings.time_zone) == ("ru", "UTC")
+
+
+def test_the_configs_service_token_is_read(seed_env: dict[str, str]) -> None:
+    assert Settings.from_env(seed_env).configs_service_token == ""
+    changed = Settings.from_env({**seed_env, "CONFIGS_SERVICE_TOKEN": " t "})
+    assert changed.configs_service_token == "t"

@@ -21,6 +21,7 @@ from ..core.cache import TtlCache
 from ..core.docs import docs_routes
 from ..core.health import health_routes
 from ..core.upstream import create_client
+from .consumer_routes import ConsumerEndpoints
 from .openapi import TITLE, document
 from .registry_client import RegistryClient
 from .resolution import ConfigSet
@@ -28,6 +29,7 @@ from .routes import CacheKey, ConfigsEndpoints, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
+DEFAULT_OVERRIDE_ROLE = "configs:override"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Settings:
                    algorithm, the optional issuer (`core.auth.AuthSettings`)
     write_role     role needed for POST/PUT/PATCH/DELETE (`CONFIGS_WRITE_ROLE`); "" lets any
                    valid token write, as the original does
+    override_role  role that may force a write that breaks a registered consumer with
+                   `X-Consumer-Override: <reason>` (`CONFIGS_OVERRIDE_ROLE`); "" disables it
     cache_ttl      seconds a resolved config set is reused (`CONFIGS_CACHE_TTL`); 0 disables
     cache_max_entries  bound on cached config sets (oldest dropped first)
     common         DEBUG, ALLOWED_HOSTS, instance id, body limit, upstream timeouts
@@ -47,6 +51,7 @@ class Settings:
     registry_url: str
     auth: AuthSettings
     write_role: str = DEFAULT_WRITE_ROLE
+    override_role: str = DEFAULT_OVERRIDE_ROLE
     cache_ttl: float = 0.0
     cache_max_entries: int = 10_000
     common: CommonSettings = field(default_factory=CommonSettings)
@@ -64,6 +69,7 @@ class Settings:
             registry_url=registry_url,
             auth=AuthSettings.from_env(e),
             write_role=env.optional(e, "CONFIGS_WRITE_ROLE", DEFAULT_WRITE_ROLE),
+            override_role=env.optional(e, "CONFIGS_OVERRIDE_ROLE", DEFAULT_OVERRIDE_ROLE),
             cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
         )
@@ -81,7 +87,12 @@ def create_app(
     cache: TtlCache[CacheKey, ConfigSet] = TtlCache(
         settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
     )
-    endpoints = ConfigsEndpoints(verifier=verifier, cache=cache, write_role=settings.write_role)
+    endpoints = ConfigsEndpoints(
+        verifier=verifier,
+        cache=cache,
+        write_role=settings.write_role,
+        override_role=settings.override_role,
+    )
     metrics = settings.common.metrics()
 
     @asynccontextmanager
@@ -99,6 +110,7 @@ def create_app(
             yield
 
     routes = [
+        *ConsumerEndpoints(endpoints).routes(),  # before `/configs/{types}`, which they match
         *endpoints.routes(),
         *docs_routes(
             document,

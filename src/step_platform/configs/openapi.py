@@ -15,6 +15,7 @@ from .routes import ATTEMPTS
 
 TITLE = "API Configs"
 TAG = "Configs"
+CONSUMERS_TAG = "Consumers"
 
 TYPES_PARAM: dict[str, Any] = {
     "name": "config_type",
@@ -90,6 +91,97 @@ SCHEMAS: dict[str, Any] = {
             "data": {},
         },
     },
+    "ConsumerRegistration": {
+        "type": "object",
+        "required": ["schemas"],
+        "properties": {
+            "schemas": {
+                "type": "object",
+                "description": "config type -> the JSON Schema (2020-12 unless `$schema` says "
+                "otherwise) its value must satisfy; every `$ref` must point inside the schema",
+                "additionalProperties": {"type": "object"},
+            }
+        },
+    },
+    "Consumer": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "types": {"type": "array", "items": {"type": "string"}},
+            "schemas": {"type": "object", "additionalProperties": {"type": "object"}},
+            "registered_by": {"type": "string", "format": "uuid", "nullable": True},
+            "modified_date": {"type": "string", "format": "date-time"},
+        },
+    },
+    "ConsumerList": {
+        "type": "object",
+        "properties": {
+            "detail": OK_DETAIL,
+            "consumers": {"type": "array", "items": {"$ref": "#/components/schemas/Consumer"}},
+        },
+    },
+    "ConsumerWritten": {
+        "type": "object",
+        "properties": {
+            "detail": OK_DETAIL,
+            "consumer": {"$ref": "#/components/schemas/Consumer"},
+        },
+    },
+    "DryRun": {
+        "type": "object",
+        "properties": {
+            "data": {
+                "type": "object",
+                "description": "config type -> its data after the intended POST/PUT/PATCH",
+                "additionalProperties": {},
+            },
+            "deactivate": {
+                "type": "array",
+                "description": "types whose config at this level would be deleted",
+                "items": {"type": "string"},
+            },
+        },
+    },
+    "DryRunPassed": {
+        "type": "object",
+        "properties": {
+            "detail": OK_DETAIL,
+            "consumers": {
+                "type": "array",
+                "description": "the consumers checked",
+                "items": {"type": "string"},
+            },
+        },
+    },
+    "BreaksConsumer": {
+        "type": "object",
+        "properties": {
+            "detail": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string", "enum": ["BREAKS_CONSUMER"]},
+                    "message": {"type": "string"},
+                    "violations": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "consumer": {"type": "string"},
+                                "type": {"type": "string"},
+                                "paths": {
+                                    "type": "array",
+                                    "description": "dotted paths as the consumer reports them "
+                                    "(`node_id` for a missing or non-object type, "
+                                    "`task_status_id.new` inside one)",
+                                    "items": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
     "ConfigWritten": {
         "type": "object",
         "required": ["detail", "data"],
@@ -115,6 +207,29 @@ WRITE_ERRORS: dict[str, Any] = {
         "CONFLICT: other writers changed the config between this request's read and write "
         f"on all {ATTEMPTS} tries; nothing was written, repeat the request"
     ),
+}
+
+
+BREAKS = {
+    "description": "BREAKS_CONSUMER: the write would break a registered consumer; nothing "
+    "was written",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BreaksConsumer"}}},
+}
+OVERRIDE_PARAM: dict[str, Any] = {
+    "name": "X-Consumer-Override",
+    "in": "header",
+    "required": False,
+    "description": "Emergency only: write even if it breaks a consumer. The value is the "
+    "reason; the token needs the override role (CONFIGS_OVERRIDE_ROLE, default "
+    "`configs:override`). Logged, and stored in the row's `meta.consumer_override`.",
+    "schema": {"type": "string", "maxLength": 500},
+}
+NAME_PARAM: dict[str, Any] = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "description": "The consumer's name (`step`)",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"},
 }
 
 
@@ -153,6 +268,7 @@ def document() -> dict[str, Any]:
                 "Create one config (an inactive one of the same level is reactivated)",
                 {
                     "201": written,
+                    "422": BREAKS,
                     "403": error_response("FORBIDDEN: the token lacks the write role"),
                     "409": error_response(
                         "ENTITY_EXISTS: an active config of this type exists (or CONFLICT: see PUT)"
@@ -161,6 +277,7 @@ def document() -> dict[str, Any]:
                     **COMMON_ERRORS,
                 },
                 requestBody=_body("NewConfig"),
+                parameters=[OVERRIDE_PARAM],
             ),
         },
         "/configs/{config_type}/": {
@@ -173,23 +290,98 @@ def document() -> dict[str, Any]:
             "put": _op(
                 "replace_config",
                 "Replace the data of the config at the headers' level",
-                {"200": written, **WRITE_ERRORS},
-                parameters=[TYPE_PARAM],
+                {"200": written, "422": BREAKS, **WRITE_ERRORS},
+                parameters=[TYPE_PARAM, OVERRIDE_PARAM],
                 requestBody=_body("ConfigData"),
             ),
             "patch": _op(
                 "patch_config",
                 "Apply `data` as an RFC 7396 merge patch to the config at the headers' level",
-                {"200": written, **WRITE_ERRORS},
-                parameters=[TYPE_PARAM],
+                {"200": written, "422": BREAKS, **WRITE_ERRORS},
+                parameters=[TYPE_PARAM, OVERRIDE_PARAM],
                 requestBody=_body("ConfigData"),
             ),
             "delete": _op(
                 "deactivate_config",
                 "Deactivate the config at the headers' level",
-                {"200": written, **WRITE_ERRORS},
-                parameters=[TYPE_PARAM],
+                {"200": written, "422": BREAKS, **WRITE_ERRORS},
+                parameters=[TYPE_PARAM, OVERRIDE_PARAM],
             ),
         },
     }
+    paths.update(consumer_paths())
     return base_document(TITLE, VERSION, TITLE, paths, SCHEMAS, bearer=True)
+
+
+def _plain(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An operation without the context headers (consumers are not per project)."""
+    op = _op(op_id, summary, responses, **extra)
+    op["parameters"] = op["parameters"][len(CONTEXT_HEADERS) :]
+    op["tags"] = [CONSUMERS_TAG]
+    return op
+
+
+def consumer_paths() -> dict[str, Any]:
+    consumer = json_response("the registration", _ref("ConsumerWritten"))
+    auth = {"401": COMMON_ERRORS["401"], "502": COMMON_ERRORS["502"]}
+    forbidden = error_response("FORBIDDEN: the token lacks the write role")
+    missing = error_response("NOT_FOUND: no such consumer")
+    return {
+        "/configs/_consumers/": {
+            "get": _plain(
+                "list_consumers",
+                "Registered consumers and the schemas of the types they read",
+                {"200": json_response("every consumer", _ref("ConsumerList")), **auth},
+            )
+        },
+        "/configs/_consumers/{name}/": {
+            "get": _plain(
+                "get_consumer",
+                "One registration",
+                {"200": consumer, "404": missing, **auth},
+                parameters=[NAME_PARAM],
+            ),
+            "put": _plain(
+                "register_consumer",
+                "Register (or re-register) a consumer: from then on writes that would break "
+                "it are refused. Idempotent.",
+                {
+                    "200": consumer,
+                    "201": consumer,
+                    "400": error_response(
+                        "INVALID_SCHEMA (naming the type and the schema error) or BAD_REQUEST"
+                    ),
+                    "403": forbidden,
+                    **auth,
+                },
+                parameters=[NAME_PARAM],
+                requestBody=_body("ConsumerRegistration"),
+            ),
+            "delete": _plain(
+                "remove_consumer",
+                "Remove a registration",
+                {
+                    "200": json_response("removed", {"type": "object"}),
+                    "403": forbidden,
+                    "404": missing,
+                    **auth,
+                },
+                parameters=[NAME_PARAM],
+            ),
+        },
+        "/configs/_validate/": {
+            "post": {
+                **_op(
+                    "validate_configs",
+                    "Dry run: would these writes at the headers' level break a consumer?",
+                    {
+                        "200": json_response("no consumer breaks", _ref("DryRunPassed")),
+                        "422": BREAKS,
+                        **COMMON_ERRORS,
+                    },
+                    requestBody=_body("DryRun"),
+                ),
+                "tags": [CONSUMERS_TAG],
+            }
+        },
+    }

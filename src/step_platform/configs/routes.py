@@ -10,12 +10,17 @@ each write of a row that was read carries the row's ETag in `If-Match`: if anoth
 in between, the registry answers 412, nothing is written, and the whole attempt runs again on
 a fresh read (`conditional`). No update is lost; without contention a write is still two
 registry calls.
+
+Before a write is sent, `contracts.py` checks what it makes of the layered view against every
+registered consumer (422 BREAKS_CONSUMER unless overridden). The registrations come back from
+the same list call that reads the row (`consumers.with_consumers`), so the check adds no call.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -30,6 +35,8 @@ from ..core.ids import canonical_uuid
 from ..core.locks import KeyedLock
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse
+from .consumers import Consumer, ConsumerBook, split, with_consumers
+from .contracts import Override, after_delete, enforce, requested_override, violations
 from .merge_patch import merge_patch
 from .object_code import config_object_code
 from .registry_client import (
@@ -96,13 +103,31 @@ def project_of(key: CacheKey) -> str:
     return key[0]
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a write of one config reads first: the row at the headers' level, the consumers
+    to check, and the type's value in the view once that row is deactivated."""
+
+    row: Row
+    consumers: list[Consumer]
+    after_delete: Any
+
+
 class ConfigsEndpoints:
     def __init__(
-        self, *, verifier: TokenVerifier, cache: TtlCache[CacheKey, ConfigSet], write_role: str
+        self,
+        *,
+        verifier: TokenVerifier,
+        cache: TtlCache[CacheKey, ConfigSet],
+        write_role: str,
+        override_role: str = "",
+        book: ConsumerBook | None = None,
     ):
         self.verifier = verifier
         self.cache = cache
         self.write_role = write_role
+        self.override_role = override_role
+        self.book = book or ConsumerBook()
         self.locks = KeyedLock()
 
     def routes(self) -> list[Route]:
@@ -137,18 +162,25 @@ class ConfigsEndpoints:
             raise forbidden()
         return principal
 
-    async def row_at_level(self, request: Request, context: Context, object_type: str) -> Row:
+    def override(self, request: Request, principal: Principal) -> Override | None:
+        return requested_override(request, principal, self.override_role)
+
+    async def row_at_level(self, request: Request, context: Context, object_type: str) -> Target:
         """The active row of this type at the headers' level (the one reads would serve)."""
-        params = list_params(
-            context.project_id, context.account_id, [object_type], with_project_level=False
+        params = list_params(context.project_id, context.account_id, [object_type])
+        rows, registrations = split(
+            await registry(request).list(with_consumers(params)), context.project_id
         )
-        rows = await registry(request).list(params)
         level = ACCOUNT if context.account_id else PROJECT
         same_level = [r for r in rows if level_of(r, context.account_id) == level]
         winner = pick(same_level, context.account_id).get(object_type)
         if winner is None:
             raise not_found(missing=[object_type])
-        return dict(winner[0])
+        return Target(
+            row=dict(winner[0]),
+            consumers=self.book.consumers(registrations),
+            after_delete=after_delete(rows, context.account_id, object_type),
+        )
 
     async def conditional(
         self, key: Hashable, attempt: Callable[[], Awaitable[Response]]
@@ -199,6 +231,7 @@ class ConfigsEndpoints:
         principal = self.authenticate(request, write=True)
         context = context_headers(request)
         new = parse_create(await read_body(request), context)
+        override = self.override(request, principal)
         client = registry(request)
         params = list_params(
             new.project_id,
@@ -210,19 +243,22 @@ class ConfigsEndpoints:
         level = ACCOUNT if new.account_id else PROJECT
 
         async def attempt() -> Response:
+            found, registrations = split(await client.list(with_consumers(params)), new.project_id)
             rows = [
                 r
-                for r in await client.list(params)
+                for r in found
                 if level_of(r, new.account_id) == level and r.get("object_type") == new.object_type
             ]
             if any(is_active(r) for r in rows):
                 raise entity_exists()
+            broken = violations(self.book.consumers(registrations), {new.object_type: new.data})
+            recorded = enforce(broken, override, where=f"POST {new.object_type}") or {}
             code = config_object_code(new.project_id, new.account_id, new.object_type)
             previous = next((r for r in rows if r.get("object_code") == code), None)
             try:
                 if previous is not None:
                     payload = replacement(previous, new.data, principal.user_id)
-                    payload["meta"] = {"status": "active"}
+                    payload["meta"] = {"status": "active", **recorded}
                     stored = await client.replace(
                         row_id(previous), payload, if_match=etag_of(previous)
                     )
@@ -235,6 +271,7 @@ class ConfigsEndpoints:
                             "object_type": new.object_type,
                             "object_code": code,
                             "data": new.data,
+                            **({"meta": recorded} if recorded else {}),
                         }
                     )
             finally:
@@ -255,10 +292,17 @@ class ConfigsEndpoints:
         context = context_headers(request)
         object_type = parse_type(raw_type)
         data = parse_data(await read_body(request))
+        override = self.override(request, principal)
 
         async def attempt() -> Response:
-            row = await self.row_at_level(request, context, object_type)
-            payload = replacement(row, change(row.get("data"), data), principal.user_id)
+            target = await self.row_at_level(request, context, object_type)
+            row = target.row
+            new_data = change(row.get("data"), data)
+            broken = violations(target.consumers, {object_type: new_data})
+            recorded = enforce(broken, override, where=f"{request.method} {object_type}")
+            payload = replacement(row, new_data, principal.user_id)
+            if recorded:
+                payload["meta"] = recorded
             try:
                 stored = await registry(request).replace(
                     payload["id"], payload, if_match=etag_of(row)
@@ -276,13 +320,17 @@ class ConfigsEndpoints:
         principal = self.authenticate(request, write=True)
         context = context_headers(request)
         object_type = parse_type(raw_type)
+        override = self.override(request, principal)
 
         async def attempt() -> Response:
-            row = await self.row_at_level(request, context, object_type)
+            target = await self.row_at_level(request, context, object_type)
+            row = target.row
+            broken = violations(target.consumers, {object_type: target.after_delete})
+            recorded = enforce(broken, override, where=f"DELETE {object_type}") or {}
             try:
                 stored = await registry(request).patch(
                     row_id(row),
-                    {"user_id": principal.user_id, "meta": {"status": "inactive"}},
+                    {"user_id": principal.user_id, "meta": {"status": "inactive", **recorded}},
                     if_match=etag_of(row),
                 )
             finally:

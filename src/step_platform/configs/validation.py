@@ -21,6 +21,9 @@ from ..core.ids import canonical_uuid
 
 TYPE_NAME = re.compile(r"[A-Za-z0-9_]+")
 MAX_TYPE_LENGTH = 254
+# kept for the service itself: consumer registrations and the `/configs/_…` routes
+RESERVED_TYPES = frozenset({"_consumer", "_consumers", "_validate"})
+RESERVED = "This config type name is reserved."
 
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
@@ -49,6 +52,9 @@ def parse_types(raw: str) -> tuple[str, ...]:
     bad = [n for n in names if not TYPE_NAME.fullmatch(n) or len(n) > MAX_TYPE_LENGTH]
     if bad:
         raise invalid({"config_type": [f"{BAD_TYPE_NAME} Got: {', '.join(map(repr, bad))}."]})
+    reserved = [n for n in names if n in RESERVED_TYPES]
+    if reserved:
+        raise invalid({"config_type": [f"{RESERVED} Got: {', '.join(map(repr, reserved))}."]})
     return tuple(dict.fromkeys(names))
 
 
@@ -122,6 +128,8 @@ def _type_name(body: dict[str, Any], fields: dict[str, list[str]]) -> str | None
         fields["object_type"] = [TOO_LONG]
     elif not TYPE_NAME.fullmatch(value.strip()):
         fields["object_type"] = [BAD_TYPE_NAME]
+    elif value.strip() in RESERVED_TYPES:
+        fields["object_type"] = [RESERVED]
     else:
         return value.strip()
     return None

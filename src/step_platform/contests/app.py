@@ -7,6 +7,8 @@ process with `transports={"configs": ASGITransport(configs_app), "raida": ASGITr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -14,16 +16,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
 from ..core.auth import AuthSettings
 from ..core.docs import docs_routes
 from ..core.health import health_routes
+from ..core.responses import JSON
 from ..core.upstream import create_client
 from .configs_client import ConfigsClient
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
+from .registration import registration_body
+from .registration import start as start_registration
 from .routes import StepApi
 from .submission import claim_lease
 
@@ -45,6 +53,10 @@ class Settings:
     time_zone: str = "UTC"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     config_cache_ttl: float = 5.0
+    # a User Center token with the configs write role: step registers itself as a config
+    # consumer with it (registration.py); "" = no registration, one warning
+    configs_service_token: str = ""
+    registration_retry: float = 1.0  # first delay between registration attempts, s
     common: CommonSettings = field(default_factory=CommonSettings)
 
     @classmethod
@@ -63,6 +75,7 @@ class Settings:
             time_zone=time_zone,
             max_upload_bytes=env.integer(e, "STEP_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, minimum=1),
             config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
+            configs_service_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
             common=common,
         )
 
@@ -119,9 +132,18 @@ def create_app(
                 deadline=deadline,
             )
             app.state.api = api
+            app.state.registration, registering = start_registration(
+                configs_http,
+                settings.configs_service_token,
+                first_delay=settings.registration_retry,
+            )
             try:
                 yield
             finally:
+                if registering is not None:
+                    registering.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await registering
                 api.configs = None
                 api.raida = None
 
@@ -133,7 +155,12 @@ def create_app(
         assert api.configs is not None
         await api.configs.ready()
 
+    async def config_schema(request: Request) -> Response:
+        """The published config format: the JSON Schema of each type step reads."""
+        return JSON(registration_body())
+
     routes = [
+        Route("/config-schema", config_schema, methods=["GET"]),
         *api.routes(),
         *health_routes({"raida": raida_ready, "configs": configs_ready}),
         *docs_routes(

@@ -22,6 +22,7 @@ from .messages import (
 
 TITLE = "API Contests"
 TAG = "Contests"
+SCHEMA_TAG = "Config format"
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -332,6 +333,35 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    paths["/config-schema/"] = {
+        "get": {
+            "tags": [SCHEMA_TAG],
+            "operationId": "config_schema",
+            "summary": "The config format step reads: a JSON Schema (2020-12) per config type",
+            "description": (
+                "Generated from the one declaration step validates with; the same body step "
+                "registers as a consumer with the configs service (PUT /configs/_consumers/step/)"
+                ". No token needed. docs/config-format.md explains it."
+            ),
+            "security": [],
+            "parameters": [],
+            "responses": {
+                "200": json_response(
+                    "config type -> its JSON Schema",
+                    {
+                        "type": "object",
+                        "required": ["schemas"],
+                        "properties": {
+                            "schemas": {
+                                "type": "object",
+                                "additionalProperties": {"type": "object"},
+                            }
+                        },
+                    },
+                )
+            },
+        }
+    }
     doc = document(
         TITLE,
         VERSION,
@@ -341,5 +371,5 @@ def openapi_document() -> dict[str, Any]:
         SCHEMAS,
         bearer=True,
     )
-    doc["tags"] = [{"name": TAG}]
+    doc["tags"] = [{"name": TAG}, {"name": SCHEMA_TAG}]
     return doc

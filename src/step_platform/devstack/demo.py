@@ -1,11 +1,12 @@
 """`step-platform demo [--check]`: the whole chain from nothing, in the foreground.
 
 `demo` starts the stack (see `stack.py`) on the seed's ports, prints what runs where with a
-ready token and three curl commands through nginx, and stays until Ctrl-C, which stops every
-process it started. `demo --check` runs the user journey (`journey.py`) through nginx: against
-the demo running in another terminal when there is one, else against a stack it starts and
-stops itself; it exits 0 when every step passed, 1 with what failed.
-"""
+ready token and three curl commands through nginx, waits for step to register as a config
+consumer and prints a curl of a config write that would break step (answered 422
+BREAKS_CONSUMER), and stays until Ctrl-C, which stops every process it started.
+`demo --check` runs the user journey (`journey.py`) through nginx: against the demo running in
+another terminal when there is one, else against a stack it starts and stops itself; it exits
+0 when every step passed, 1 with what failed."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ from .stack import Progress, Stack, StackConfig
 # "history" show something from the first request on.
 DEMO_USER_ID = "2098611d-32e2-4d8f-acea-76570af65843"  # raida_mock.fixtures.DEMO_USER_ID
 DEMO_TOKEN_TTL = 24 * 3600
+REGISTRATION_WAIT = 20.0
+# what the printed breaking write sends: a node id that is not a Raida id
+BREAKING_WRITE = '{"data": {"value": "not-a-raida-id"}}'
 
 # Failures a user can act on: reported in one line, never as a traceback.
 EXPECTED = (
@@ -129,6 +133,41 @@ def write_headers_file(path: Path, token: str, project_id: str) -> None:
     path.chmod(0o600)
 
 
+def wait_for_consumer(stack: Stack, token: str, name: str = "step") -> list[str] | None:
+    """The types `name` registered with the configs service, once it has (None: not in time)."""
+    deadline = time.monotonic() + REGISTRATION_WAIT
+    url = f"{stack.url('configs')}/configs/_consumers/{name}/"
+    with httpx.Client(trust_env=False, timeout=2.0) as client:
+        while True:
+            response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+            if response.status_code == 200:
+                return list(response.json()["consumer"]["types"])
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.2)
+
+
+def contracts_summary(stack: Stack, types: list[str] | None, headers_file: Path) -> str:
+    c = stack.config
+    if types is None:
+        return (
+            f"\nstep has not registered as a config consumer yet (see {c.logs}/step-1.log): "
+            "config writes are not checked against it."
+        )
+    h = str(headers_file.resolve())
+    return "\n".join(
+        [
+            "",
+            f"step is a registered config consumer ({len(types)} types); a config write that "
+            "would break it is refused with 422 BREAKS_CONSUMER:",
+            f"  curl -s -X PUT -H 'Host: {c.configs_host}' -H @{h} "
+            f"-H 'Content-Type: application/json' -d '{BREAKING_WRITE}' "
+            f"{stack.edge_url}/configs/node_id/",
+            "(consumers: GET /configs/_consumers/, dry run: POST /configs/_validate)",
+        ]
+    )
+
+
 def summary(stack: Stack, token: str, headers_file: Path) -> str:
     c, p = stack.config, stack.ports
     edge = stack.edge_url
@@ -190,6 +229,8 @@ def run_demo(args: argparse.Namespace) -> int:
             info.write_text(json.dumps(running_info(stack)), encoding="utf-8")
             wrote_info = True
             print(summary(stack, token, headers), flush=True)
+            types = wait_for_consumer(stack, token)
+            print(contracts_summary(stack, types, headers), flush=True)
             while True:
                 dead = stack.dead()
                 if dead:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..configs.app import DEFAULT_WRITE_ROLE
 from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
@@ -36,6 +37,9 @@ MIB = 1024 * 1024
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
+# Step's own User Center identity: its CONFIGS_SERVICE_TOKEN registers it as a config consumer.
+STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
+STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,7 @@ class Stack(Addresses):
         self._database: str | None = None
         self._nginx_prefix: str | None = None
         self._secret = secrets.token_hex(24)
+        self.step_service_token: str | None = None
 
     @property
     def postgres(self) -> PostgresServer | None:
@@ -233,6 +238,8 @@ class Stack(Addresses):
                     "DOCS_PROJECT_ID": c.project_id,
                 }
             )
+            if self.step_service_token:
+                env["CONFIGS_SERVICE_TOKEN"] = self.step_service_token
         elif base == "raida-mock":
             env.update({"USER_RAIDA": c.raida_user, "PASSWD_RAIDA": c.raida_password})
             if c.persist_raida:
@@ -316,6 +323,9 @@ class Stack(Addresses):
                     self._spawn(name)
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
+                self.step_service_token = self.token(
+                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
+                )
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
             if self.internal_proxies():
                 # the instances reach each other through nginx: it starts before they do

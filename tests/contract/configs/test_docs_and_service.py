@@ -38,11 +38,25 @@ async def test_the_schema_is_yaml_by_default_and_json_on_request(configs_client)
     }
     assert document["paths"]["/configs/"]["get"]["operationId"] == "get_all_configs"
     assert set(document["paths"]["/configs/{config_type}/"]) == {"get", "put", "patch", "delete"}
-    for path in document["paths"].values():
-        for operation in path.values():
+    for route in ("/configs/", "/configs/{config_type}/"):
+        for operation in document["paths"][route].values():
             names = {p["name"] for p in operation["parameters"]}
             assert {"Project-ID", "Account-ID"} <= names
             assert operation["tags"] == ["Configs"]
+
+
+async def test_the_consumer_routes_and_the_write_check_are_documented(configs_client):
+    document = (await configs_client.get("/docs/schema/?format=json")).json()
+    paths = document["paths"]
+    assert set(paths["/configs/_consumers/"]) == {"get"}
+    assert set(paths["/configs/_consumers/{name}/"]) == {"get", "put", "delete"}
+    assert set(paths["/configs/_validate/"]) == {"post"}
+    assert "422" in paths["/configs/_validate/"]["post"]["responses"]
+    for method, operation in paths["/configs/{config_type}/"].items():
+        if method != "get":
+            assert "422" in operation["responses"]
+            assert "X-Consumer-Override" in {p["name"] for p in operation["parameters"]}
+    assert "BreaksConsumer" in document["components"]["schemas"]
 
 
 async def test_healthz(configs_client, registry_calls):

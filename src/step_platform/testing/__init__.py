@@ -1,0 +1,1 @@
+"""Tools for testing against the Step platform (see docs/testing.md)."""
