@@ -70,10 +70,16 @@ class Site:
         return math.ceil(self.upstream_timeout * 3) + 10
 
 
+# nginx drops an idle upstream connection before uvicorn would (its `timeout_keep_alive` is 5 s;
+# nginx's default here is 60 s): otherwise a request could go out on a connection the service
+# is closing, fail, and mark that instance down for a while (seen with two instances).
+UPSTREAM_KEEPALIVE_TIMEOUT = 4
+
+
 def _upstream(name: str, servers: Sequence[str]) -> str:
     lines = [f"upstream {name} {{"]
     lines += [f"    server {server};" for server in servers]
-    lines += ["    keepalive 16;", "}"]
+    lines += ["    keepalive 16;", f"    keepalive_timeout {UPSTREAM_KEEPALIVE_TIMEOUT}s;", "}"]
     return "\n".join(lines)
 
 
