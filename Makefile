@@ -45,6 +45,7 @@ bench: install system-deps
 	$(BIN)/python bench/config_format_bench.py
 	$(BIN)/python bench/replica_bench.py
 	$(BIN)/python bench/metrics_bench.py
+	$(BIN)/python bench/watch_bench.py
 
 clean:
 	rm -rf $(VENV) .step-platform .pytest_cache .hypothesis

@@ -64,18 +64,10 @@ async def pg_loop(
     )
 
 
-class NoResetConnection(asyncpg.Connection):
-    """asyncpg's documented hook: an empty reset query skips the round trip a pool makes on
-    every release (open transactions are still rolled back by asyncpg)."""
-
-    def get_reset_query(self) -> str:
-        return ""
-
-
 async def pool_layer(url: str, sql: str, params: Sequence[Any], rounds: int) -> dict[str, Load]:
     """One statement, one at a time, through each way of holding a connection: what the pool
     layer adds to a request (p50 and mean over `rounds` statements each)."""
-    from step_platform.registry.db import Store, connect_kwargs
+    from step_platform.registry.db import NoResetConnection, Store, connect_kwargs
 
     conn = await connect_once(url)
     store = Store(url, pool_size=2)
@@ -102,9 +94,9 @@ async def pool_layer(url: str, sql: str, params: Sequence[Any], rounds: int) -> 
 
     ways = {
         "one connection, no pool (the floor)": raw,
-        "the registry's Store (registry/db.py)": registry_store,
+        "the registry's Store (registry/db.py: NoResetConnection)": registry_store,
         "asyncpg pool, default reset on release": pooled,
-        "asyncpg pool, NoResetConnection": pooled_no_reset,
+        "asyncpg pool, NoResetConnection, no deadlines": pooled_no_reset,
     }
     results: dict[str, Load] = {}
     try:

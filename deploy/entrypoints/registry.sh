@@ -7,4 +7,4 @@ step-platform migrate
 # two workers: /metrics sums both through a directory they share, fresh for each start
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$(mktemp -d)}"
 exec uvicorn --host 0.0.0.0 --port 8002 --workers 2 --factory step_platform.asgi:registry \
-  --no-access-log --proxy-headers --forwarded-allow-ips='*'
+  --no-access-log --proxy-headers --forwarded-allow-ips='*' --timeout-graceful-shutdown 3

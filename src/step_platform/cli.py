@@ -23,6 +23,9 @@ def fail(message: str) -> int:
     return 2
 
 
+GRACEFUL_SHUTDOWN = 3  # seconds
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -32,6 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         value = getattr(args, flag, None)
         if value:
             env[name] = os.path.abspath(value)
+    from .core.http_protocol import MAX_HEAD_BYTES, EnvelopeH11Protocol
+
     try:
         app = app_from_env(args.name, env)
     except ConfigError as exc:
@@ -47,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=1,
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1",
+            # SIGTERM: requests still running after this many seconds are cancelled (blocking
+            # queries `?index=N&wait=...` and hung ones alike), so a stop never hangs
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+            http=EnvelopeH11Protocol,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )
     except SystemExit as exc:  # uvicorn exits when the port is taken
         if exc.code:

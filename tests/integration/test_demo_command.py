@@ -126,6 +126,29 @@ def test_the_printed_curl_commands_work_as_printed(demo: Demo) -> None:
         assert body["detail"]["code"] == "OK", (command, body)
 
 
+def test_the_printed_watch_curl_is_woken_by_the_printed_change_curl(demo: Demo) -> None:
+    watch = demo.find(r"^\s+curl .*wait=30s").strip()
+    change = demo.find(r"^\s+curl .*-X PATCH").strip()
+    started = time.monotonic()
+    watcher = subprocess.Popen(watch, shell=True, stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        assert watcher.poll() is None  # it blocks: nothing changed yet
+        result = subprocess.run(
+            change, shell=True, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert json.loads(result.stdout)["detail"]["code"] == "OK", result.stdout
+        output, _ = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait(10)
+    assert time.monotonic() - started < 20
+    head, _, body = output.replace("\r\n", "\n").partition("\n\n")
+    assert head.startswith("HTTP/1.1 200")
+    assert json.loads(body)["data"]["contest_process_id"]["note"] == "changed while you watched"
+
+
 def test_the_printed_docs_urls_open_the_swagger_ui_of_each_service(demo: Demo) -> None:
     line = demo.find(r"^Docs in a browser")
     urls = re.findall(r"http://[\w.:-]+/[\w/-]*", line)

@@ -88,7 +88,7 @@ def test_create_rejects_null_account_id_and_null_data():
         ("   ", "This field may not be blank."),
         (5, "Not a valid string."),
         ("node id", "Only latin letters, digits and underscores are allowed."),
-        ("x" * 255, "Ensure this field has no more than 254 characters."),
+        ("x" * 181, "Ensure this field has no more than 180 characters."),
     ],
 )
 def test_create_checks_the_type_name(object_type, message):

@@ -82,3 +82,21 @@ def test_the_oldest_entries_go_beyond_the_size_bound():
     assert len(cache) == 2
     assert cache.get((P, None, ("a",))) is None
     assert cache.get((P, None, ("c",))) == "c"
+
+
+def test_forget_drops_the_groups_a_change_names():
+    cache, _ = make()
+    cache.put((P, None, None), "p", cache.generation(P))
+    cache.put((Q, None, None), "q", cache.generation(Q))
+    cache.forget(frozenset({P}))
+    assert cache.get((P, None, None)) is None
+    assert cache.get((Q, None, None)) == "q"
+
+
+def test_forget_everything_also_refuses_refills_read_before_it():
+    cache, _ = make()
+    generation = cache.generation(P)  # a read starts
+    cache.forget(None)  # a change feed started over
+    cache.put((P, None, None), "stale", generation)
+    assert cache.get((P, None, None)) is None
+    assert len(cache) == 0

@@ -118,3 +118,12 @@ def test_nginx_mounts_the_rendered_server_blocks() -> None:
     nginx = compose()["services"]["nginx"]
     assert "./nginx/templates:/etc/nginx/templates:ro" in nginx["volumes"]
     assert nginx["ports"] == ["127.0.0.1:${NGINX_HOST_PORT:-8000}:8000"]
+
+
+def test_compose_sets_one_registry_token_for_the_registry_and_its_callers() -> None:
+    services = compose()["services"]
+    tokens = {
+        services[name]["environment"]["REGISTRY_API_TOKEN"]
+        for name in ("registry", "configs", "configs-load")
+    }
+    assert len(tokens) == 1 and tokens.pop()

@@ -59,4 +59,5 @@ def test_nginx_balances_each_tier_behind_one_listener() -> None:
         assert f"listen 127.0.0.1:{port};" in http
     # the edge's configs host goes to the instances too
     servers = "".join(f"    server 127.0.0.1:{i};\n" for i in p.configs_instances)
-    assert f"upstream configs_backend {{\n{servers}" in http
+    by_key = "    hash $http_idempotency_key consistent;\n"  # replays reach their instance
+    assert f"upstream configs_backend {{\n{by_key}{servers}" in http

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from step_platform.devstack.nginx import (
     EDGE_ERRORS,
+    EDGE_STATUS,
     MIB,
     InternalProxy,
     NginxMissing,
@@ -103,7 +104,8 @@ def test_edge_errors_answer_the_json_envelope(code: int) -> None:
     assert isinstance(body["detail"]["message"], str)
     text = render_http(SITE)
     assert f"error_page {code} @edge_{code};" in text
-    assert f"return {code} '{edge_error_body(code, 'step')}';" in text
+    status = EDGE_STATUS.get(code, code)
+    assert f"return {status} '{edge_error_body(code, 'step')}';" in text
 
 
 def test_upstream_errors_name_the_service_of_the_block() -> None:

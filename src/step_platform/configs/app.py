@@ -13,19 +13,23 @@ from dataclasses import dataclass, field
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from ..core import settings as env
 from ..core.app import CommonSettings, build_app
 from ..core.auth import AuthSettings
 from ..core.cache import TtlCache
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
+from ..core.feed import FeedFollower
+from ..core.hardening_docs import with_hardening, writes
 from ..core.health import health_routes
-from ..core.upstream import create_client
+from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
+from ..core.upstream import create_client, registry_auth
 from .consumer_routes import ConsumerEndpoints
 from .openapi import TITLE, document
-from .registry_client import RegistryClient
-from .resolution import ConfigSet
-from .routes import CacheKey, ConfigsEndpoints, project_of, registry_ready
+from .registry_client import CHANGES_PATH, RegistryClient
+from .routes import CacheKey, ConfigsEndpoints, Fetched, project_of, registry_ready
 
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
@@ -55,6 +59,7 @@ class Settings:
     cache_ttl: float = 0.0
     cache_max_entries: int = 10_000
     common: CommonSettings = field(default_factory=CommonSettings)
+    registry_token: str = field(default="", repr=False)  # REGISTRY_API_TOKEN, sent when set
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
@@ -72,6 +77,7 @@ class Settings:
             override_role=env.optional(e, "CONFIGS_OVERRIDE_ROLE", DEFAULT_OVERRIDE_ROLE),
             cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
+            registry_token=env.optional(e, "REGISTRY_API_TOKEN") or "",
         )
 
 
@@ -84,14 +90,19 @@ def create_app(
     """
     transports = transports or {}
     verifier = settings.auth.verifier()
-    cache: TtlCache[CacheKey, ConfigSet] = TtlCache(
+    cache: TtlCache[CacheKey, Fetched] = TtlCache(
         settings.cache_ttl, group=project_of, max_entries=settings.cache_max_entries
     )
+    # "something changed for project P", from the registry's change feed: wakes blocking
+    # reads and drops cached sets, whichever instance made the change
+    signal = ChangeSignal()
+    signal.add_listener(cache.forget)
     endpoints = ConfigsEndpoints(
         verifier=verifier,
         cache=cache,
         write_role=settings.write_role,
         override_role=settings.override_role,
+        signal=signal,
     )
     metrics = settings.common.metrics()
 
@@ -102,24 +113,32 @@ def create_app(
             connect_timeout=settings.common.connect_timeout,
             timeout=settings.common.timeout,
             transport=transports.get("registry"),
+            headers=registry_auth(settings.registry_token),
             upstream="registry",
             metrics=metrics,
         )
         async with http:
             app.state.registry = RegistryClient(http)
-            yield
+            feed = FeedFollower(http, CHANGES_PATH, signal, timeout=settings.common.timeout)
+            app.state.feed = feed
+            if cache.enabled:  # cached sets are dropped through the feed: follow it now
+                await feed.start(ready_timeout=settings.common.connect_timeout)
+            try:
+                yield
+            finally:
+                await feed.stop()
 
     routes = [
         *ConsumerEndpoints(endpoints).routes(),  # before `/configs/{types}`, which they match
         *endpoints.routes(),
         *docs_routes(
-            document,
+            with_hardening(document, idempotent=writes),
             title=TITLE,
             ui_path="/docs",
             schema_path="/docs/schema",
             examples=settings.common.docs_examples(),
         ),
-        *health_routes({"registry": registry_ready}, timeout=settings.common.timeout),
+        *health_routes({"registry": registry_ready}),
     ]
     app = build_app(
         service=SERVICE,
@@ -127,7 +146,9 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
+        inner=[Middleware(IdempotencyMiddleware, store=MemoryKeys())],
         metrics=metrics,
     )
     app.state.cache = cache
+    app.state.signal = signal
     return app

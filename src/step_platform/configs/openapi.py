@@ -310,7 +310,134 @@ def document() -> dict[str, Any]:
         },
     }
     paths.update(consumer_paths())
-    return base_document(TITLE, VERSION, TITLE, paths, SCHEMAS, bearer=True)
+    _history_paths(paths)
+    return base_document(TITLE, VERSION, TITLE, paths, {**SCHEMAS, **HISTORY_SCHEMAS}, bearer=True)
+
+
+# --- history, rollback and watches ------------------------------------------------------------
+
+INDEX_HEADER = {
+    "X-Config-Index": {
+        "description": "The index of the last change of the configs read (both levels, these "
+        "types); pass it back as `index` to wait for the next change.",
+        "schema": {"type": "integer"},
+    }
+}
+WATCH_PARAMS: list[dict[str, Any]] = [
+    {
+        "name": "index",
+        "in": "query",
+        "required": False,
+        "description": "Blocking query, as Consul's: answer at once when the set's "
+        "`X-Config-Index` is above this (or this is ahead of the registry: start again from "
+        "the answer's index), else when a change of the set is committed through any "
+        "instance, or when `wait` ends (200, same body and index). Negative or not an "
+        "integer: 400 `INVALID_QUERY`.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    {
+        "name": "wait",
+        "in": "query",
+        "required": False,
+        "description": "Seconds, or a number with `ms`, `s` or `m` (`30s`); default 30 s, "
+        "capped at 300 s; only with `index`.",
+        "schema": {"type": "string", "example": "30s"},
+    },
+]
+STATE = {
+    "type": "object",
+    "nullable": True,
+    "properties": {"data": {}, "meta": {"type": "object", "additionalProperties": True}},
+}
+HISTORY_SCHEMAS: dict[str, Any] = {
+    "ConfigRevision": {
+        "type": "object",
+        "properties": {
+            "index": {"type": "integer"},
+            "object_type": {"type": "string"},
+            "level": {"type": "string", "enum": ["account", "project"]},
+            "operation": {
+                "type": "string",
+                "description": "The registry write: `create`, `update` (a replace: PUT and "
+                "PATCH here), `patch` (DELETE here), `rollback`, `adopted`.",
+            },
+            "actor": {"type": "string", "description": "The writer's user id (from the token)."},
+            "actor_roles": {"type": "array", "items": {"type": "string"}},
+            "request_id": {"type": "string", "nullable": True},
+            "time": {"type": "string", "format": "date-time"},
+            "restores": {"type": "integer", "nullable": True},
+            "before": STATE,
+            "after": STATE,
+        },
+    },
+    "ConfigHistory": {
+        "type": "object",
+        "properties": {
+            "detail": OK_DETAIL,
+            "count": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "results": {"type": "array", "items": _ref("ConfigRevision")},
+        },
+    },
+    "Rollback": {
+        "type": "object",
+        "required": ["index"],
+        "properties": {"index": {"type": "integer", "minimum": 1}},
+    },
+}
+
+
+def _history_paths(paths: dict[str, Any]) -> None:
+    for path in ("/configs/", "/configs/{config_type}/"):
+        read = paths[path]["get"]
+        read["parameters"] = [*read["parameters"], *WATCH_PARAMS]
+        read["responses"]["200"] = {**read["responses"]["200"], "headers": INDEX_HEADER}
+    page = [
+        {"name": "limit", "in": "query", "required": False, "description": "1..1000, 100",
+         "schema": {"type": "integer"}},
+        {"name": "offset", "in": "query", "required": False, "description": "0 or more",
+         "schema": {"type": "integer"}},
+    ]  # fmt: skip
+    history = json_response("newest first", _ref("ConfigHistory"))
+    paths["/configs/{config_type}/history/"] = {
+        "get": _op(
+            "config_history",
+            "Changes of these types at the Project-ID (and Account-ID), newest first",
+            {"200": {**history, "headers": INDEX_HEADER}, **COMMON_ERRORS},
+            parameters=[TYPES_PARAM, *page],
+        )
+    }
+    paths["/configs/{config_type}/rollback/"] = {
+        "post": _op(
+            "rollback_config",
+            "Write the config at the headers' level back as a revision from its history left "
+            "it (data and meta); brings back a deactivated one too. A new revision itself.",
+            {
+                "200": json_response("the stored registry row", _ref("ConfigWritten")),
+                **WRITE_ERRORS,
+            },
+            parameters=[TYPE_PARAM],
+            requestBody=_body("Rollback"),
+        )
+    }
+    paths["/configs/_changes/"] = {
+        "get": {
+            "tags": [TAG],
+            "operationId": "config_changes",
+            "summary": "The registry's change feed (needs the write role): which projects "
+            "changed after `index`. Step follows it to drop cached config sets at once.",
+            "parameters": WATCH_PARAMS,
+            "responses": {
+                "200": json_response(
+                    "`{index, reset, changes: [{index, kind, id, projects}]}`",
+                    {"type": "object"},
+                ),
+                **COMMON_ERRORS,
+                "403": error_response("FORBIDDEN: the token lacks the write role"),
+            },
+        }
+    }
 
 
 def _plain(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -13,17 +13,24 @@ read is enough (no extra read per write).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from ..core.actor import actor_headers
+from ..core.auth import Principal
 from ..core.errors import ApiError
 from ..core.upstream import UpstreamBadResponse, call, json_of
+from ..core.watch import HEADER as INDEX_HEADER
+from ..core.watch import Indexed
 
 UPSTREAM = "registry"
 LIST_PATH = "/api/configs/"
 ONE_PATH = "/api/config/"
+REVISIONS_PATH = "/api/revisions/"
+CHANGES_PATH = "/api/changes/"
+LATEST_HEADER = "X-Config-Latest-Index"
 
 ENTITY_EXISTS = "Идентификатор такого типа уже существует"
 NOT_FOUND = "Конфиги не найдены."
@@ -74,11 +81,23 @@ def list_params(
     return params
 
 
+def _header_int(response: httpx.Response, name: str) -> int:
+    value = response.headers.get(name, "0")
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
 class RegistryClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, headers: Mapping[str, str] | None = None) -> None:
         self.http = http
+        self.headers = dict(headers or {})
+
+    def acting_for(self, principal: Principal) -> RegistryClient:
+        """This client, recording `principal` as the actor of its writes (`core.actor`)."""
+        return RegistryClient(self.http, actor_headers(principal.user_id, principal.roles))
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self.headers:
+            kwargs["headers"] = {**self.headers, **(kwargs.get("headers") or {})}
         return await call(self.http, UPSTREAM, method, url, **kwargs)
 
     @staticmethod
@@ -109,6 +128,12 @@ class RegistryClient:
         return UpstreamBadResponse(UPSTREAM, f"status {response.status_code}")
 
     async def list(self, params: dict[str, str]) -> list[Row]:
+        rows, _ = await self.list_indexed(params)
+        return rows
+
+    async def list_indexed(self, params: dict[str, str]) -> tuple[list[Row], Indexed]:
+        """The rows and the index of the list's scope (`X-Config-Index`) with the latest
+        index the registry knows (`X-Config-Latest-Index`)."""
         response = await self._send("GET", LIST_PATH, params=params)
         if response.status_code != 200:
             # our query is built from validated values: a 4xx is a contract mismatch
@@ -116,7 +141,45 @@ class RegistryClient:
         rows = json_of(response, UPSTREAM)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise UpstreamBadResponse(UPSTREAM, "list answer is not an array of objects")
-        return rows
+        found = Indexed(_header_int(response, INDEX_HEADER), _header_int(response, LATEST_HEADER))
+        return rows, found
+
+    async def revisions(self, params: dict[str, str]) -> dict[str, Any]:
+        """One page of the audit list: `{"count", "next", "previous", "results"}`."""
+        response = await self._send("GET", REVISIONS_PATH, params=params)
+        if response.status_code != 200:
+            raise UpstreamBadResponse(UPSTREAM, f"revisions answered {response.status_code}")
+        page = json_of(response, UPSTREAM)
+        if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+            raise UpstreamBadResponse(UPSTREAM, "revisions answer is not a page")
+        return page
+
+    async def changes(self, params: Mapping[str, str], wait: float) -> httpx.Response:
+        """The change feed, passed on as it answers (a blocking call of up to `wait` s)."""
+        timeout = self.http.timeout
+        return await self._send(
+            "GET",
+            CHANGES_PATH,
+            params=params,
+            timeout=httpx.Timeout(wait + (timeout.read or 10.0), connect=timeout.connect or 10.0),
+        )
+
+    async def rollback(
+        self, row_id: str, index: int, user_id: str, *, if_match: str | None = None
+    ) -> Row:
+        """The row back as revision `index` left it, `user_id` recorded as its writer."""
+        headers = {"If-Match": if_match} if if_match is not None else None
+        response = await self._send(
+            "POST",
+            f"{ONE_PATH}{row_id}/rollback/",
+            json={"index": index, "user_id": user_id},
+            headers=headers,
+        )
+        if response.status_code == 412:
+            raise RowChanged(row_id)
+        if response.status_code != 200:
+            raise self._write_error(response)
+        return self._row(response)
 
     async def create(self, payload: Row) -> Row:
         response = await self._send("POST", ONE_PATH, json=payload)

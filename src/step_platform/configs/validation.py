@@ -8,19 +8,22 @@ ones the original answered with, so clients matching on them keep working.
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 
+from ..core.bodies import JsonBodies, media_type
 from ..core.errors import MESSAGES, ApiError
 from ..core.headers import Context
 from ..core.ids import canonical_uuid
 
 TYPE_NAME = re.compile(r"[A-Za-z0-9_]+")
-MAX_TYPE_LENGTH = 254
+# object_code is `{project}:{account or empty}:{type}`, at most 254 characters in the registry:
+# with two UUIDs and two colons, 180 are left for the type name.
+MAX_TYPE_LENGTH = 254 - 2 * 36 - 2
 # kept for the service itself: consumer registrations and the `/configs/_…` routes
 RESERVED_TYPES = frozenset({"_consumer", "_consumers", "_validate"})
 RESERVED = "This config type name is reserved."
@@ -66,34 +69,31 @@ def parse_type(raw: str) -> str:
     return names[0]
 
 
+BODIES = JsonBodies(
+    language="ru",
+    parse_code="BAD_REQUEST",
+    unsupported='Неподдерживаемый тип данных "{media}" в запросе.',
+)
+
+
 async def read_body(request: Request) -> Any:
     """The parsed body: JSON (also without a content type), or a form as the original allowed.
 
-    In a form the `data` field holds JSON text, as DRF's JSONField reads it from HTML input.
+    In a form the `data` field holds JSON text, as DRF's JSONField reads it from HTML input;
+    it is parsed within the same caps as a JSON body.
     """
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media in FORM_TYPES:
-        async with request.form() as form:
+    if media_type(request) in FORM_TYPES:
+        async with request.form(max_files=0, max_fields=100) as form:
             body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         if "data" in body:
             try:
-                body["data"] = json.loads(body["data"])
-            except ValueError:
+                body["data"] = BODIES.parse(body["data"])
+            except ApiError as exc:
+                if exc.code == "LIMIT_EXCEEDED":
+                    raise
                 raise invalid({"data": [BAD_JSON]}) from None
         return body
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise ApiError(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            f'Неподдерживаемый тип данных "{media}" в запросе.',
-        )
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "BAD_REQUEST", f"JSON parse error - {exc}") from None
+    return await BODIES.read(request)
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -184,3 +184,37 @@ def parse_data(body: Any) -> Any:
     if fields:
         raise invalid(fields)
     return data
+
+
+def _whole(value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def parse_rollback(body: Any) -> int:
+    """Rollback body `{"index": N}`: the revision (from the history) to restore."""
+    body = _object(body)
+    if "index" not in body:
+        raise invalid({"index": [REQUIRED]})
+    index = body["index"]
+    if isinstance(index, str) or _whole(index, 1, 2**63 - 1) is None:
+        raise invalid({"index": ["A revision index from the history is expected (1 or more)."]})
+    return index
+
+
+def parse_page(query: Mapping[str, str], max_limit: int = 1000) -> tuple[int, int]:
+    """`limit` (1 to max_limit, default 100) and `offset` (0 or more) of a history page."""
+    fields: dict[str, list[str]] = {}
+    limit = _whole(query.get("limit", "100"), 1, max_limit)
+    if limit is None:
+        fields["limit"] = [f"Enter a whole number between 1 and {max_limit}."]
+    offset = _whole(query.get("offset", "0"), 0, 2**62)
+    if offset is None:
+        fields["offset"] = ["Enter a whole number greater than or equal to 0."]
+    if fields:
+        raise invalid(fields)
+    assert limit is not None and offset is not None
+    return limit, offset

@@ -16,18 +16,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from ..core import settings as env
 from ..core.app import CommonSettings, Cors, build_app
 from ..core.auth import AuthSettings
+from ..core.changes import ChangeSignal
 from ..core.docs import docs_routes
+from ..core.feed import FeedFollower
+from ..core.hardening_docs import with_hardening
 from ..core.health import health_routes
+from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.responses import JSON
 from ..core.upstream import create_client
-from .configs_client import ConfigsClient
+from .configs_client import CHANGES_PATH, ConfigsClient
+from .deadline import DeadlineMiddleware, default_request_deadline
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
 from .registration import registration_body
@@ -36,6 +43,18 @@ from .routes import StepApi
 from .submission import claim_lease
 
 SERVICE = "step"
+# The writes that take an Idempotency-Key: join and send_solution.
+IDEMPOTENT = frozenset({"/contests/user/my/task", "/contests/user/my/task/send_solution"})
+
+
+def idempotent_operation(method: str, path: str) -> bool:
+    return method == "POST" and path in IDEMPOTENT
+
+
+def idempotent_route(scope: Scope) -> bool:
+    return idempotent_operation(scope["method"], scope["path"])
+
+
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 # Room for the multipart envelope around the file (boundaries, part headers, text fields).
 MULTIPART_ALLOWANCE = 256 * 1024
@@ -54,10 +73,18 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     config_cache_ttl: float = 5.0
     # a User Center token with the configs write role: step registers itself as a config
-    # consumer with it (registration.py); "" = no registration, one warning
+    # consumer with it (registration.py) and follows the configs change feed with it;
+    # "" = no registration (one warning) and config changes seen only at CONFIG_CACHE_TTL
     configs_service_token: str = ""
     registration_retry: float = 1.0  # first delay between registration attempts, s
     common: CommonSettings = field(default_factory=CommonSettings)
+    request_deadline: float | None = None  # None: default_request_deadline(timeout)
+
+    @property
+    def deadline(self) -> float:
+        if self.request_deadline is not None:
+            return self.request_deadline
+        return default_request_deadline(self.common.timeout, self.common.connect_timeout)
 
     @classmethod
     def from_env(cls, e: Mapping[str, str]) -> Settings:
@@ -77,6 +104,12 @@ class Settings:
             config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
             configs_service_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
             common=common,
+            request_deadline=env.number(
+                e,
+                "STEP_REQUEST_DEADLINE",
+                default_request_deadline(common.timeout, common.connect_timeout),
+                minimum=0.1,
+            ),
         )
 
 
@@ -125,6 +158,20 @@ def create_app(
             api.configs = ConfigsClient(
                 configs_http, cache_ttl=settings.config_cache_ttl, deadline=deadline
             )
+            feed = None
+            if settings.configs_service_token and settings.config_cache_ttl > 0:
+                # one long-poll of the configs service's change feed drops changed projects
+                signal = ChangeSignal()
+                signal.add_listener(api.configs.cache.forget)
+                feed = FeedFollower(
+                    configs_http,
+                    CHANGES_PATH,
+                    signal,
+                    headers={"Authorization": f"Bearer {settings.configs_service_token}"},
+                    timeout=common.timeout,
+                )
+                await feed.start(ready_timeout=common.connect_timeout)
+            app.state.configs_feed = feed
             api.raida = RaidaClient(
                 raida_http,
                 username=settings.raida_user,
@@ -140,6 +187,8 @@ def create_app(
             try:
                 yield
             finally:
+                if feed is not None:
+                    await feed.stop()
                 if registering is not None:
                     registering.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -164,7 +213,7 @@ def create_app(
         *api.routes(),
         *health_routes({"raida": raida_ready, "configs": configs_ready}),
         *docs_routes(
-            openapi_document,
+            with_hardening(openapi_document, idempotent=idempotent_operation),
             title=TITLE,
             ui_path="/docs",
             schema_path="/docs/schema",
@@ -178,5 +227,9 @@ def create_app(
         lifespan=lifespan,
         language="ru",
         cors=Cors(settings.cors_origins),
+        inner=[
+            Middleware(DeadlineMiddleware, seconds=settings.deadline),
+            Middleware(IdempotencyMiddleware, store=MemoryKeys(), applies=idempotent_route),
+        ],
         metrics=metrics,
     )

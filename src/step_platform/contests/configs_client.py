@@ -2,9 +2,12 @@
 
 The configs service authorises with the caller's token, so its answer belongs to that caller:
 the short-lived cache is keyed by user id, Project-ID, Account-ID and the types asked for, and
-is never shared across users. The path is `/configs/{types}/` with its final slash (the
-original asked without it and paid a 301 hop on every request), joined to
-`CONFIGS_SERVICE_URL` whether or not that ends with a slash.
+is never shared across users. A project's entries are dropped as soon as the configs
+service's change feed names the project (`core.feed`, followed when `CONFIGS_SERVICE_TOKEN`
+is set), so a config write reaches every step instance within the feed's latency; the TTL is
+the fallback when the feed is not followed or broken. The path is `/configs/{types}/` with
+its final slash (the original asked without it and paid a 301 hop on every request), joined
+to `CONFIGS_SERVICE_URL` whether or not that ends with a slash.
 
 How its answers reach our client: 401/403 pass through with its code; 404 (no config of
 any type the route needs: an unknown project) is 404 PROJECT_NOT_FOUND naming the project and
@@ -34,6 +37,8 @@ log = logging.getLogger("step_platform.contests.configs")
 
 UPSTREAM = "configs"
 MAX_ENTRIES = 4096
+
+CHANGES_PATH = "configs/_changes/"
 
 CacheKey = tuple[str, str, str | None, tuple[str, ...]]
 

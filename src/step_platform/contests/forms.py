@@ -6,7 +6,6 @@ a field map under `message`; here `message` is one sentence and the map is `deta
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import os
 import re
@@ -16,6 +15,8 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
+from ..core import bodies
+from ..core.bodies import JsonBodies
 from ..core.errors import MESSAGES as CORE_MESSAGES
 from ..core.errors import ApiError
 from ..core.ids import canonical_uuid
@@ -43,21 +44,18 @@ def field_errors(fields: dict[str, list[str]]) -> ApiError:
 
 
 def unsupported(media: str) -> ApiError:
-    return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", UNSUPPORTED.format(media=media[:100]))
+    return BODIES.unsupported_media(media)
+
+
+BODIES = JsonBodies(language="ru", parse_code="BAD_REQUEST", unsupported=UNSUPPORTED)
 
 
 def media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return bodies.media_type(request)
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if not body.strip():
-        return {}
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "BAD_REQUEST", f"JSON parse error - {exc}") from None
+    data = await BODIES.read(request)
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise field_errors({"non_field_errors": [NOT_OBJECT.format(kind=kind)]})
@@ -113,9 +111,14 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\/]")
 
 
 def safe_filename(name: str) -> str:
-    """The client's file name without any directory part or control characters."""
+    """The client's file name without any directory part or unprintable characters (bidi
+    overrides such as U+202E disguise an extension); `.` and `..` are no name ("")."""
     base = os.path.basename(name.replace("\\", "/")).strip()
-    return _UNSAFE.sub("_", base)[:200]
+    # not printable: controls, format characters (bidi), separators other than a space,
+    # surrogates, private and unassigned code points
+    base = "".join(c if c.isprintable() else "_" for c in base)
+    base = _UNSAFE.sub("_", base)[:200]
+    return "" if not base.strip(". ") else base
 
 
 def _optional_text(form: FormData | dict[str, Any], name: str, errors: dict[str, list[str]]):

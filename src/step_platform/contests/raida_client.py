@@ -246,4 +246,12 @@ class RaidaClient:
         return [a for a in data if isinstance(a, dict)] if isinstance(data, list) else None
 
     async def ready(self) -> None:
-        await self.token()
+        """Raida answers now: a cached token proves only that it answered once, so a request
+        goes out every time: HEAD on the token route, which any answering Raida refuses
+        cheaply (405) without doing work."""
+        token = await self.token()
+        response = await self._send(
+            "HEAD", TOKEN_PATH, headers={"Authorization": f"Bearer {token}"}
+        )
+        if response.status_code >= 500:
+            raise UpstreamBadResponse(UPSTREAM, f"status {response.status_code}")

@@ -50,6 +50,7 @@ What Raida's API still allows, each logged on `step_platform.contests.submission
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -192,7 +193,7 @@ class Submission:
             await self._upload()
         except ClaimLost:
             raise
-        except Exception:
+        except (Exception, asyncio.CancelledError):  # cancelled: past the request deadline
             await self._undo(fields=bool(self.fields))
             raise
 

@@ -24,6 +24,7 @@ from .metrics import Metrics, MetricsMiddleware, metrics_route
 from .middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
+    HeaderLimitMiddleware,
     PathNormalizeMiddleware,
     RequestContextMiddleware,
     instance_id_from,
@@ -107,9 +108,11 @@ def build_app(
     lifespan: Lifespan[Any] | None = None,
     language: str = "en",
     cors: Cors | None = None,
+    inner: Sequence[Middleware] = (),
     metrics: Metrics | None = None,
 ) -> Starlette:
-    """`metrics`: the app's metric families when the service also feeds them elsewhere (its
+    """`inner` middleware runs last, just before the routes (e.g. idempotency keys).
+    `metrics`: the app's metric families when the service also feeds them elsewhere (its
     upstream clients, its pool); else a fresh set."""
     metrics = metrics or common.metrics()
     routes = [*routes, metrics_route(metrics)]
@@ -136,9 +139,11 @@ def build_app(
             )
         )
     middleware += [
+        Middleware(HeaderLimitMiddleware, language=language),
         Middleware(AllowedHostsMiddleware, allowed=common.allowed_hosts, language=language),
         Middleware(BodyLimitMiddleware, max_bytes=common.max_body_bytes, language=language),
         Middleware(PathNormalizeMiddleware),
+        *inner,
     ]
     app = Starlette(debug=False, routes=list(routes), middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False

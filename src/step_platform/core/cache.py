@@ -5,9 +5,9 @@ within seconds. With a TTL > 0 that answer is reused. Entries belong to a group 
 a write invalidates the whole group at once (a project-level change is visible from every
 account of the project). Each group has a generation number, bumped by every invalidation: a
 read that started before a write may not store its (stale) answer afterwards. Changes made
-elsewhere are seen only when the entry expires (or when something invalidates the group), which
-is why the TTL is meant to be short. Authentication is never cached: the token is checked on
-every request before the cache.
+elsewhere are seen when the change signal (`core.changes`, fed by a change feed) names the
+group (`forget`), or when the entry expires if nothing does, which is why the TTL is short.
+Authentication is never cached: the token is checked on every request before the cache.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+Generation = tuple[int, int]  # (epoch: bumped by clear(), the group's own count)
 
 
 @dataclass(frozen=True)
 class _Entry(Generic[V]):
     expires: float
-    generation: int
+    generation: Generation
     value: V
 
 
@@ -47,6 +48,7 @@ class TtlCache(Generic[K, V]):
         self.clock = clock
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
         self._generations: dict[str, int] = {}
+        self._epoch = 0
 
     @property
     def enabled(self) -> bool:
@@ -55,9 +57,9 @@ class TtlCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def generation(self, group: str) -> int:
+    def generation(self, group: str) -> Generation:
         """Take this before reading upstream; pass it to `put` afterwards."""
-        return self._generations.get(group, 0)
+        return (self._epoch, self._generations.get(group, 0))
 
     def get(self, key: K) -> V | None:
         if not self.enabled:
@@ -70,7 +72,7 @@ class TtlCache(Generic[K, V]):
             return None
         return entry.value
 
-    def put(self, key: K, value: V, generation: int) -> None:
+    def put(self, key: K, value: V, generation: Generation) -> None:
         """Store unless the group was invalidated since `generation` was taken."""
         if not self.enabled or generation != self.generation(self.group(key)):
             return
@@ -81,4 +83,18 @@ class TtlCache(Generic[K, V]):
 
     def invalidate(self, group: str) -> None:
         """Forget every entry of the group (entries are dropped lazily on `get`)."""
-        self._generations[group] = self.generation(group) + 1
+        self._generations[group] = self._generations.get(group, 0) + 1
+
+    def clear(self) -> None:
+        """Forget everything, in flight too (a change feed started over: anything may have
+        changed)."""
+        self._epoch += 1
+        self._entries.clear()
+
+    def forget(self, groups: frozenset[str] | None) -> None:
+        """A `core.changes` listener: drop the groups that changed (None: everything)."""
+        if groups is None:
+            self.clear()
+            return
+        for group in groups:
+            self.invalidate(group)

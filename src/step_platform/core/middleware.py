@@ -7,6 +7,7 @@ normalisation. Each is small and independent so a service can be tested with any
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import context
 from .errors import MESSAGES, ApiError, internal_error_body
+from .limits import LIMITS, LimitExceeded
 from .settings import host_allowed
 
 access_log = logging.getLogger("step_platform.access")
@@ -25,11 +27,17 @@ error_log = logging.getLogger("step_platform.errors")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def raw_header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header `name` (lower case) as sent."""
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return bytes(value)
     return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    value = raw_header(scope, name)
+    return None if value is None else value.decode("latin-1")
 
 
 class RequestContextMiddleware:
@@ -212,3 +220,69 @@ def instance_id_from(env: Any) -> str:
     import socket
 
     return env.get("INSTANCE_ID") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+class CancelOnDisconnect:
+    """Stops a request's work when its client goes away, so a database statement is cancelled
+    (asyncpg sends the server a cancel request) instead of holding a pooled connection for an
+    answer nobody reads.
+
+    Once the whole body has been received, a watcher waits for `http.disconnect`; the app runs
+    in a task of its own, which the watcher cancels. An app that reads again after its body
+    gets the watcher's message, so there is never more than one reader of `receive`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        watcher: asyncio.Task[Message] | None = None
+        work: asyncio.Task[None] | None = None
+
+        async def watch() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and work is not None:
+                work.cancel()
+            return message
+
+        async def app_receive() -> Message:
+            nonlocal watcher
+            if watcher is not None:
+                return await asyncio.shield(watcher)
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                watcher = asyncio.ensure_future(watch())
+            return message
+
+        work = asyncio.ensure_future(self.app(scope, app_receive, send))
+        try:
+            await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the server is stopping us: the cancel reached `work` too
+            error_log.info("client went away; request cancelled")
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
+
+
+class HeaderLimitMiddleware:
+    """400 `LIMIT_EXCEEDED` (`header_bytes`) for requests whose headers together pass the cap:
+    every header is parsed and copied for each request, and proxies forward them upstream."""
+
+    def __init__(self, app: ASGIApp, *, language: str) -> None:
+        self.app = app
+        self.language = language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(k) + len(v) for k, v in scope.get("headers", []))
+            if size > LIMITS.header_bytes:
+                error = LimitExceeded("header_bytes", LIMITS.header_bytes, self.language)
+                await error.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -76,6 +77,11 @@ async def _add_request_id(request: httpx.Request) -> None:
 KEEPALIVE_EXPIRY = 2.0
 
 
+def registry_auth(token: str) -> dict[str, str]:
+    """The header a registry with `REGISTRY_API_TOKEN` set asks for (none when unset)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 class MeteredTransport(httpx.AsyncBaseTransport):
     """Counts every call to one upstream by outcome and times it to the response headers.
 
@@ -115,6 +121,7 @@ def create_client(
     timeout: float = 10.0,
     max_connections: int = 100,
     transport: httpx.AsyncBaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
     upstream: str = "",
     metrics: Metrics | None = None,
 ) -> httpx.AsyncClient:
@@ -134,6 +141,7 @@ def create_client(
         limits=limits,
         event_hooks={"request": [_add_request_id]},
         transport=transport,
+        headers=headers,
         follow_redirects=False,
         trust_env=False,
     )
@@ -158,9 +166,13 @@ async def call(
 
 
 def json_of(response: httpx.Response, upstream: str) -> Any:
-    """The parsed body, or 502 when the upstream sent something that is not JSON."""
+    """The parsed body, or 502 when the upstream sent something that is not JSON (or JSON
+    nested deeper than this process can parse)."""
     try:
         return response.json()
     except ValueError:
         log.warning("%s answered %s with a non-JSON body", upstream, response.status_code)
         raise UpstreamBadResponse(upstream, "non-JSON body") from None
+    except RecursionError:  # e.g. a row stored before the depth cap, nested ~1000 deep
+        log.warning("%s answered %s with a body nested too deep", upstream, response.status_code)
+        raise UpstreamBadResponse(upstream, "body nested too deep") from None

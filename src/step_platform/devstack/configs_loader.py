@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +26,7 @@ from ..configs.object_code import config_object_code
 from ..configs.registry_client import RegistryClient, Row, list_params
 from ..core.errors import ApiError
 from ..core.ids import canonical_uuid
-from ..core.upstream import UpstreamUnavailable, create_client
+from ..core.upstream import UpstreamUnavailable, create_client, registry_auth
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -98,7 +99,8 @@ async def _load(
 ) -> list[str]:
     types = list(config_set)
     codes = {t: config_object_code(project, account, t) for t in types}
-    async with create_client(registry_url.rstrip("/")) as http:
+    token = os.environ.get("REGISTRY_API_TOKEN", "")  # a registry that asks for it
+    async with create_client(registry_url.rstrip("/"), headers=registry_auth(token)) as http:
         registry = RegistryClient(http)
         params = list_params(project, account, types, active_only=False, with_project_level=False)
         existing = await registry.list(params)

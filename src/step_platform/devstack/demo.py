@@ -205,6 +205,35 @@ def summary(stack: Stack, token: str, headers_file: Path) -> str:
     return "\n".join(lines)
 
 
+WATCHED = "contest_process_id"  # the journey (demo --check) compares node_id exactly
+
+
+def watch_lines(stack: Stack, token: str, headers: Path) -> str:
+    """A blocking read of one config type at its current index, and a write that wakes it."""
+    c, edge = stack.config, stack.edge_url
+    url = f"{stack.url('configs')}/configs/{WATCHED}/"
+    answer = httpx.get(
+        url,
+        headers={"Authorization": f"Bearer {token}", "Project-ID": c.project_id},
+        timeout=10,
+        trust_env=False,
+    )
+    index = answer.headers.get("X-Config-Index", "0")
+    cfg = f"-H 'Host: {c.configs_host}'"
+    body = '{"data": {"note": "changed while you watched"}}'
+    return "\n".join(
+        [
+            f"Watch a config type (blocks up to 30 s until {WATCHED} changes; run it first):",
+            f"  curl -s -D - {cfg} -H @{headers.resolve()} "
+            f"'{edge}/configs/{WATCHED}/?index={index}&wait=30s'",
+            "Change it from another terminal (the demo token holds the configs:write role):",
+            f"  curl -s -X PATCH {cfg} -H @{headers.resolve()} "
+            f"-H 'Content-Type: application/json' -d '{body}' {edge}/configs/{WATCHED}/",
+            f"Its history: curl -s {cfg} -H @{headers.resolve()} {edge}/configs/{WATCHED}/history/",
+        ]
+    )
+
+
 # --- demo ---------------------------------------------------------------------------------
 
 
@@ -231,6 +260,7 @@ def run_demo(args: argparse.Namespace) -> int:
             print(summary(stack, token, headers), flush=True)
             types = wait_for_consumer(stack, token)
             print(contracts_summary(stack, types, headers), flush=True)
+            print(watch_lines(stack, token, headers), flush=True)
             while True:
                 dead = stack.dead()
                 if dead:

@@ -22,6 +22,8 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..contests.deadline import default_request_deadline
+
 MIB = 1024 * 1024
 
 # What nginx itself answers, in the services' envelope; `{upstream}` is the server block's.
@@ -30,7 +32,13 @@ EDGE_ERRORS: dict[int, tuple[str, str]] = {
     502: ("UPSTREAM_ERROR", "Сервис {upstream} недоступен или ответил ошибкой."),
     503: ("UPSTREAM_UNAVAILABLE", "Сервис {upstream} недоступен."),
     504: ("UPSTREAM_TIMEOUT", "Сервис {upstream} не ответил вовремя."),
+    # requests nginx refuses before any service sees them: malformed, or a header line past
+    # its buffers (494, answered as 400)
+    400: ("BAD_REQUEST", "Некорректный запрос."),
+    494: ("HEADERS_TOO_LARGE", "Заголовки запроса слишком велики."),
 }
+# nginx's internal 494 is not a status to send: the client gets a 400.
+EDGE_STATUS = {494: 400}
 
 
 class NginxMissing(RuntimeError):
@@ -56,8 +64,15 @@ class Site:
     configs_servers: tuple[str, ...] = ("127.0.0.1:8001",)
     max_upload_bytes: int = 20 * MIB
     upstream_timeout: float = 10.0
+    request_deadline: float | None = None  # STEP_REQUEST_DEADLINE; default from the timeout
     # in-chain listeners balancing over several instances of one service, Host kept
     internal: tuple[InternalProxy, ...] = ()
+
+    @property
+    def step_deadline(self) -> float:
+        if self.request_deadline is not None:
+            return self.request_deadline
+        return default_request_deadline(self.upstream_timeout)
 
     @property
     def client_max_body_size(self) -> int:
@@ -66,8 +81,9 @@ class Site:
 
     @property
     def proxy_read_timeout(self) -> int:
-        """Long enough for step's longest chain of upstream calls to time out first."""
-        return math.ceil(self.upstream_timeout * 3) + 10
+        """Past step's own deadline per request (STEP_REQUEST_DEADLINE), so step answers
+        first: its 504, never nginx's."""
+        return math.ceil(self.step_deadline) + 10
 
 
 # nginx drops an idle upstream connection before uvicorn would (its `timeout_keep_alive` is 5 s;
@@ -76,8 +92,13 @@ class Site:
 UPSTREAM_KEEPALIVE_TIMEOUT = 4
 
 
-def _upstream(name: str, servers: Sequence[str]) -> str:
+def _upstream(name: str, servers: Sequence[str], *, by_key: bool = False) -> str:
+    # `by_key` (the public blocks): a write repeated with its Idempotency-Key reaches the
+    # instance that holds its answer; without the header (an empty key) nginx balances
+    # round-robin as before.
     lines = [f"upstream {name} {{"]
+    if by_key:
+        lines.append("    hash $http_idempotency_key consistent;")
     lines += [f"    server {server};" for server in servers]
     lines += ["    keepalive 16;", f"    keepalive_timeout {UPSTREAM_KEEPALIVE_TIMEOUT}s;", "}"]
     return "\n".join(lines)
@@ -87,7 +108,7 @@ def edge_error_body(code: int, upstream: str) -> str:
     """The envelope nginx answers with for `code`, naming the service behind it."""
     error_code, message = EDGE_ERRORS[code]
     detail = {"code": error_code, "message": message.format(upstream=upstream)}
-    if code != 413:
+    if code >= 500:
         detail["upstream"] = upstream
     return json.dumps({"detail": detail}, ensure_ascii=False, separators=(",", ":"))
 
@@ -102,7 +123,7 @@ def _error_locations(upstream: str) -> str:
             f"        default_type application/json;\n"
             f"        add_header X-Request-ID $step_request_id always;\n"
             f"        add_header X-Served-By edge/nginx always;\n"
-            f"        return {code} '{edge_error_body(code, upstream)}';\n"
+            f"        return {EDGE_STATUS.get(code, code)} '{edge_error_body(code, upstream)}';\n"
             f"    }}"
         )
     return "\n".join(out)
@@ -160,8 +181,8 @@ def render_http(site: Site) -> str:
             "# The client's X-Request-ID is kept; nginx makes one when there is none.\n"
             "map $http_x_request_id $step_request_id {\n"
             '    default $http_x_request_id;\n    "" $request_id;\n}',
-            _upstream("step_backend", site.step_servers),
-            _upstream("configs_backend", site.configs_servers),
+            _upstream("step_backend", site.step_servers, by_key=True),
+            _upstream("configs_backend", site.configs_servers, by_key=True),
             "# configs_service\n"
             + _server(
                 site,

@@ -37,7 +37,8 @@ MIB = 1024 * 1024
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
-# Step's own User Center identity: its CONFIGS_SERVICE_TOKEN registers it as a config consumer.
+# Step's own User Center identity: with its CONFIGS_SERVICE_TOKEN it registers as a config
+# consumer and follows the configs service's change feed.
 STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
 STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
@@ -399,8 +400,14 @@ class Stack(Addresses):
             configs_servers=tuple(f"{LISTEN_HOST}:{port}" for port in configs),
             max_upload_bytes=self.config.max_upload_bytes,
             upstream_timeout=self.config.upstream_timeout,
+            request_deadline=self._step_deadline(),
             internal=self.internal_proxies(),
         )
+
+    def _step_deadline(self) -> float | None:
+        """STEP_REQUEST_DEADLINE when the stack sets it for step (nginx waits longer)."""
+        value = self.config.service_env.get("step", {}).get("STEP_REQUEST_DEADLINE")
+        return float(value) if value else None
 
     def _start_nginx(self, binary: str) -> None:
         prefix = tempfile.mkdtemp(prefix="step-nginx-")

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import limits
 from .sql import Params
 
 LOOKUPS = (
@@ -106,6 +107,7 @@ def parse(expression: str) -> DataFilter:
         raise DataFilterError("Expected <key>__<lookup>=<value>: there is no lookup.")
     if not all(path):
         raise DataFilterError("A key of the path is empty.")
+    limits.check("data_path_depth", len(path))
     if lookup not in LOOKUPS:
         raise DataFilterError(f"Unknown lookup {lookup!r}: use one of {', '.join(LOOKUPS)}.")
     text, type_name = raw, None

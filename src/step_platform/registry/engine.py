@@ -13,7 +13,10 @@ of one. Concurrency is left to Postgres:
   version: the ETag, and `If-Match` is a `modified_date = $version` term in the same UPDATE's
   WHERE clause (Postgres re-checks it on the newest row version after waiting for a concurrent
   writer), so a stale version writes nothing and no race slips between check and write;
-* a deadlock between two batches is retried.
+* a deadlock between two batches is retried;
+* every write transaction first names its actor and operation (`revisions.record_as`); the
+  triggers of migration 0003 then record one revision per written row in the same
+  transaction, so a refused or rolled-back write leaves no revision.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from typing import Any, TypeVar
 import asyncpg
 
 from ..core.errors import ApiError
+from ..core.watch import Indexed
 from .db import Store
 from .filters import ListQuery
 from .kinds import Kind, UniqueRule
+from .revisions import Audit, object_index, record_as, revision_of
 from .validation import UNIQUE, DataMode, Errors, Mode, WriteItem
 
 log = logging.getLogger("step_platform.registry")
@@ -142,7 +147,18 @@ def _sql(kind: Kind) -> dict[str, str]:
           AND {MATCHES.format(version="CAST($2 AS timestamptz)")}
         RETURNING t.id, t.modified_date"""
 
+    own_p = ", ".join(f"p.{c.name}" for c in own)
+    # A rollback writes the writable columns, meta and data exactly as a revision stored them.
+    rollback = f"""
+        UPDATE {kind.table} AS t SET ({own_names}, meta, data) = (
+            SELECT {own_p}, p.meta, p.data
+            FROM jsonb_populate_record(NULL::{kind.table}, CAST($2 AS jsonb)) AS p),
+            {BUMP}
+        WHERE t.id = $1 AND {MATCHES.format(version="CAST($3 AS timestamptz)")}
+        RETURNING {returning}"""
+
     return {
+        "rollback": rollback,
         "get": f"SELECT {columns} FROM {kind.table} WHERE id = $1",
         "existing": f"SELECT id, modified_date FROM {kind.table} "
         "WHERE id = ANY(CAST($1 AS uuid[]))",
@@ -179,18 +195,45 @@ class Engine:
 
     async def list(self, query: ListQuery) -> tuple[list[Record], int | None]:
         select, params, count_sql, count_params = query.sql(self.kind)
-        async with self.store.connection() as conn:
+
+        async def read(conn: asyncpg.Connection) -> tuple[list[Record], int | None]:
             records = await conn.fetch(select, *params)
             total = await conn.fetchval(count_sql, *count_params) if query.paged else None
-        return records, total
+            return records, total
+
+        async with self.store.costly(query.costly):
+            return await self.store.read(read)
 
     async def get(self, id: uuid.UUID) -> Record | None:
-        async with self.store.connection() as conn:
-            return await conn.fetchrow(self.sql["get"], id)
+        return await self.store.read(lambda conn: conn.fetchrow(self.sql["get"], id))
+
+    async def list_indexed(
+        self, query: ListQuery, scope: tuple[str, list[object]]
+    ) -> tuple[list[Record], int | None, Indexed]:
+        """A list and the index of its scope (`revisions.scope_sql`), read on one connection,
+        the index first: a write that lands between the two reads shows in the rows and
+        makes the next blocking query with this index return at once, never the reverse."""
+        select, params, count_sql, count_params = query.sql(self.kind)
+
+        async def read(conn: asyncpg.Connection) -> tuple[list[Record], int | None, Indexed]:
+            found = await conn.fetchrow(scope[0], *scope[1])
+            records = await conn.fetch(select, *params)
+            total = await conn.fetchval(count_sql, *count_params) if query.paged else None
+            return records, total, Indexed(found["index"], found["latest"])
+
+        async with self.store.costly(query.costly):
+            return await self.store.read(read)
+
+    async def get_indexed(self, id: uuid.UUID) -> tuple[Record | None, Indexed]:
+        async def read(conn: asyncpg.Connection) -> tuple[Record | None, Indexed]:
+            index, latest = await object_index(conn, self.kind, id)
+            return await conn.fetchrow(self.sql["get"], id), Indexed(index, latest)
+
+        return await self.store.read(read)
 
     # writes
 
-    async def create(self, items: Sequence[WriteItem]) -> list[Record]:
+    async def create(self, items: Sequence[WriteItem], audit: Audit = Audit()) -> list[Record]:
         if not items:
             return []
         for item in items:
@@ -206,6 +249,7 @@ class Engine:
 
         async def insert() -> list[Record]:
             async with self.store.transaction() as conn:
+                await record_as(conn, audit, "create")
                 records = await conn.fetch(self.sql["insert"], *args)
                 if len(records) < len(items):
                     inserted = {r["id"] for r in records}
@@ -216,7 +260,9 @@ class Engine:
         by_id = {r["id"]: r for r in await _retrying(insert)}
         return [by_id[item.id] for item in items]
 
-    async def update(self, items: Sequence[WriteItem], mode: Mode) -> list[Record]:
+    async def update(
+        self, items: Sequence[WriteItem], mode: Mode, audit: Audit = Audit()
+    ) -> list[Record]:
         """PUT (every writable column set) or PATCH (the given ones) of existing rows."""
         if not items:
             return []
@@ -235,6 +281,7 @@ class Engine:
 
         async def update() -> list[Record]:
             async with self.store.transaction() as conn:
+                await record_as(conn, audit, "update" if mode is Mode.PUT else "patch")
                 records = await conn.fetch(self.sql["update"], *args)
                 if len(records) < len(items):
                     raise await self._update_misses(conn, items, {r["id"] for r in records})
@@ -248,14 +295,19 @@ class Engine:
         return [by_id[item.id] for item in items]
 
     async def deactivate(
-        self, ids: Sequence[uuid.UUID], *, if_version: dt.datetime | None = None
+        self,
+        ids: Sequence[uuid.UUID],
+        *,
+        if_version: dt.datetime | None = None,
+        audit: Audit = Audit(),
     ) -> dict[uuid.UUID, dt.datetime]:
         """Set meta.status to inactive (one statement); returns each existing id's new
         modified_date. With `if_version` (If-Match of one record) a row holding another
         version is left alone: 412."""
 
         async def deactivate() -> list[Record]:
-            async with self.store.connection() as conn:
+            async with self.store.transaction() as conn:
+                await record_as(conn, audit, "deactivate")
                 records = await conn.fetch(self.sql["deactivate"], list(ids), if_version)
                 if if_version is not None and len(records) < len(ids):
                     done = {r["id"] for r in records}
@@ -265,6 +317,49 @@ class Engine:
                 return records
 
         return {r["id"]: r["modified_date"] for r in await _retrying(deactivate)}
+
+    async def rollback(
+        self,
+        id: uuid.UUID,
+        index: int,
+        *,
+        if_version: dt.datetime | None = None,
+        user_id: uuid.UUID | None = None,
+        audit: Audit = Audit(),
+    ) -> Record:
+        """Write the row back as revision `index` of it left it; itself a new revision.
+        `user_id` (the writer) replaces the stored one when given."""
+
+        async def work() -> Record:
+            async with self.store.transaction() as conn:
+                after = await revision_of(conn, self.kind, id, index)
+                if after is None:
+                    if not await conn.fetch(self.sql["existing"], [id]):
+                        raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
+                    raise ApiError(
+                        400,
+                        "VALIDATION_ERROR",
+                        "Invalid input.",
+                        fields={"index": [f"No revision {index} of this {self.kind.singular}."]},
+                    )
+                if user_id is not None:
+                    after = json.dumps({**json.loads(after), "user_id": str(user_id)})
+                await record_as(conn, audit, "rollback", restores=index)
+                record = await conn.fetchrow(self.sql["rollback"], id, after, if_version)
+                if record is None:
+                    if not await conn.fetch(self.sql["existing"], [id]):
+                        raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
+                    raise ApiError(412, "PRECONDITION_FAILED", self.messages["changed"])
+                return record
+
+        try:
+            return await _retrying(work)
+        except asyncpg.UniqueViolationError:
+            fields: Errors = {}
+            for rule in self.kind.unique:
+                fields.update(self._rule_error(rule))
+            message = next(iter(fields.values()))[0] if fields else UNKNOWN_CLASH
+            raise ApiError(409, "ENTITY_EXISTS", message, fields=fields) from None
 
     # failure analysis: which items, and why
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from starlette.datastructures import QueryParams
 
+from ..core import limits
 from ..core.errors import ApiError
 from ..core.ids import parse_uuid
 from . import data_filter
@@ -54,6 +55,9 @@ class ListQuery:
     order: list[str] = field(default_factory=list)
     limit: int | None = None
     offset: int = 0
+    # Searches, `data` filters and JSON-path ordering read every candidate row's JSON: the
+    # store runs a bounded number of these at once (registry/db.py, `Store.costly`).
+    costly: bool = False
 
     @property
     def paged(self) -> bool:
@@ -108,6 +112,16 @@ def parse_date(value: str) -> dt.date | None:
         except OverflowError:
             return None
     return moment.date()
+
+
+def parse_datetime(value: str) -> dt.datetime | None:
+    """An ISO 8601 date-time (a naive one is UTC) or a date (its midnight, UTC)."""
+    text = _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _midnight(day: dt.date, plus_days: int = 0) -> dt.datetime | None:
@@ -267,6 +281,7 @@ class _Compiler:
             except data_filter.DataFilterError as exc:
                 self.fail("data", str(exc))
                 continue
+            self.out.costly = True
             self.where(data_filter.to_sql(parsed, self.out.params))
 
     def json_path(self, name: str) -> str | None:
@@ -277,6 +292,7 @@ class _Compiler:
         keys = rest.split("__")
         if not all(keys):
             return None
+        limits.check("data_path_depth", len(keys))
         return f"{root} #> {self.p(keys, 'text[]')}"
 
     def search_expression(self, name: str) -> str | None:
@@ -302,6 +318,7 @@ class _Compiler:
         raw = self.value("search")
         if raw is None:
             return
+        self.out.costly = True
         if not fields:
             targets = [("", self.search_expression(n) or n) for n in self.kind.search_fields]
         terms = [quoted or bare for quoted, bare in _SEARCH_TERMS.findall(raw)]
@@ -334,6 +351,7 @@ class _Compiler:
                     self.fail("ordering", f'Unknown ordering field "{name}".')
                     continue
                 expression = f"({path})"
+                self.out.costly = True
             self.out.order.append(f"{expression} {'DESC' if descending else 'ASC'}")
         if self.out.order:
             self.out.order.append(DEFAULT_ORDER)  # a stable tie-break for paging
@@ -356,7 +374,22 @@ class _Compiler:
             else:
                 self.out.offset = parsed
 
+    def caps(self) -> None:
+        """The cost caps (core/limits.py), checked before any SQL is built: each term adds
+        work to every row the statement reads."""
+        query = self.query
+        limits.check("query_bytes", len(str(query)))
+        limits.check("field_terms", len(query.getlist("field")))
+        limits.check("data_filters", len(query.getlist("data")))
+        search = self.value("search")
+        if search is not None:
+            limits.check("search_terms", len(_SEARCH_TERMS.findall(search)))
+        ordering = self.value("ordering")
+        if ordering is not None:
+            limits.check("ordering_tokens", len(ordering.split(",")))
+
     def compile(self) -> ListQuery:
+        self.caps()
         for column in self.kind.filters:
             {"in": self.in_list, "number": self.numbers, "date": self.dates}[column.filter](column)
         self.meta()
@@ -371,3 +404,27 @@ class _Compiler:
 
 def compile_list(kind: Kind, query: QueryParams) -> ListQuery:
     return _Compiler(kind, query).compile()
+
+
+@dataclass
+class Address:
+    """A list's address filters (id, tenancy ids, the type column) as conditions on columns of
+    those names, and the projects it is limited to (None: any project, or rows without one)."""
+
+    conditions: list[str]
+    params: Params
+    projects: list[str] | None
+
+
+def compile_address(kind: Kind, query: QueryParams) -> Address:
+    """The address part of a list query, compiled as `compile_list` would (same errors)."""
+    compiler = _Compiler(kind, query)
+    for name in ("id", "project_id", "account_id", kind.type_column):
+        compiler.in_list(kind.by_name[name])
+    if compiler.errors:
+        raise QueryError(compiler.errors)
+    tokens = _tokens(query.get("project_id") or "")
+    projects = None
+    if tokens and "null" not in tokens:
+        projects = [str(parse_uuid(t)) for t in tokens]
+    return Address(compiler.out.conditions, compiler.out.params, projects)

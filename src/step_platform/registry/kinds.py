@@ -67,6 +67,7 @@ class Kind:
     sequence: str
     columns: tuple[Column, ...]  # in response order
     unique: tuple[UniqueRule, ...] = ()
+    type_column: str = "object_type"  # what a row is: part of a list's address (watches)
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -177,6 +178,7 @@ LINKS = Kind(
             "The fields link_code, project_id, link_type must make a unique set.",
         ),
     ),
+    type_column="link_type",
 )
 
 KINDS: tuple[Kind, ...] = (CONFIGS, LINKS)

@@ -385,6 +385,8 @@ def build() -> dict[str, Any]:
     for kind in KINDS:
         paths.update(_paths(kind))
         schemas.update(_schemas(kind))
+    _revision_paths(paths)
+    schemas.update(Revision=REVISION)
     paths["/info/"] = {
         "get": {
             "operationId": "info_retrieve",
@@ -402,3 +404,229 @@ def build() -> dict[str, Any]:
             }
         }
     return document("Registry API", VERSION, "Registry API", paths, schemas)
+
+
+# --- history, rollback and watches (revisions) ------------------------------------------------
+
+INDEX_HEADERS = {
+    "X-Config-Index": {
+        "description": "The index of the last change of what was read (for a list: of any row "
+        "whose id, project_id, account_id or type is in the list's filters, before or after "
+        "the change). Pass it back as `index` to wait for the next change.",
+        "schema": {"type": "integer"},
+    },
+    "X-Config-Latest-Index": {
+        "description": "The latest index of the whole registry (lists only).",
+        "schema": {"type": "integer"},
+    },
+}
+WATCH_PARAMETERS = [
+    {
+        "name": "index",
+        "in": "query",
+        "required": False,
+        "description": "Blocking query: answer when the list's `X-Config-Index` is above this "
+        "(at once if it is already, or if this index is ahead of the registry's latest, e.g. "
+        "after a restore), else when a change in the list's scope is committed by any "
+        "instance (Postgres LISTEN/NOTIFY), or when `wait` ends: 200 with the same body and "
+        "index. A negative or non-integer value is 400 `INVALID_QUERY`.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    {
+        "name": "wait",
+        "in": "query",
+        "required": False,
+        "description": "How long a blocking query may wait: seconds, or a number with `ms`, "
+        "`s` or `m` (`30s`). Default 30 s, capped at 300 s. Only with `index`; a negative or "
+        "unparsable value is 400 `INVALID_QUERY`.",
+        "schema": {"type": "string", "example": "30s"},
+    },
+]
+ACTOR_PARAMETERS = [
+    {
+        "name": "X-Actor",
+        "in": "header",
+        "required": False,
+        "description": "Who writes, recorded in the revision (default `registry`); the configs "
+        "service sets the token's user id. 1-254 of `A-Z a-z 0-9 . _ : @ / + -`, else 400.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "X-Actor-Roles",
+        "in": "header",
+        "required": False,
+        "description": "The actor's roles, comma-separated (at most 64), recorded too.",
+        "schema": {"type": "string"},
+    },
+]
+REVISION = {
+    "type": "object",
+    "description": "One write of one row, recorded in the writing transaction.",
+    "properties": {
+        "index": {"type": "integer", "description": "Global, strictly increasing."},
+        "kind": {"type": "string", "enum": ["config", "link"]},
+        "id": {"type": "string", "format": "uuid", "description": "The row written."},
+        "operation": {
+            "type": "string",
+            "enum": ["create", "update", "patch", "deactivate", "rollback", "adopted", "sql"],
+            "description": "`update` is a PUT; `adopted` a row that existed when migration "
+            "0003 ran; `sql` a write made outside the registry.",
+        },
+        "actor": {"type": "string"},
+        "actor_roles": {"type": "array", "items": {"type": "string"}},
+        "request_id": {"type": "string", "nullable": True},
+        "time": {"type": "string", "format": "date-time"},
+        "restores": {
+            "type": "integer",
+            "nullable": True,
+            "description": "For a rollback: the index it restored.",
+        },
+        "before": {"type": "object", "nullable": True, "description": "The row before."},
+        "after": {"type": "object", "description": "The row after."},
+    },
+}
+REVISION_PAGE = {
+    "type": "object",
+    "properties": {
+        "count": {"type": "integer"},
+        "next": {"type": "string", "nullable": True},
+        "previous": {"type": "string", "nullable": True},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Revision"}},
+    },
+}
+
+
+def _audit_parameters(with_object: bool) -> list[dict[str, Any]]:
+    def q(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+        schema = schema or {"type": "string"}
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": schema}  # fmt: skip
+
+    params = []
+    if with_object:
+        params += [
+            q("kind", "`config`, `link` or both, comma-separated."),
+            q("id", "Row ids, comma-separated."),
+            q("project_id", "UUIDs, comma-separated; `null` matches rows without one."),
+            q("account_id", "UUIDs, comma-separated; `null` matches rows without one."),
+            q("object_type", "Types (a link's `link_type`), comma-separated."),
+            q("actor", "Actors, comma-separated."),
+            q("operation", "Operations, comma-separated."),
+        ]
+    return [
+        *params,
+        q("since", "From this date-time on (ISO 8601; naive is UTC).", {"type": "string"}),
+        q("until", "Before this date-time.", {"type": "string"}),
+        q("after", "Only revisions with a higher index.", {"type": "integer", "minimum": 0}),
+        q("ordering", "`-index` (newest first, default) or `index`.", {"type": "string"}),
+        q("limit", "Page size 1..1000 (default 100).", {"type": "integer"}),
+        q("offset", "Rows to skip.", {"type": "integer", "minimum": 0}),
+    ]
+
+
+def _revision_paths(paths: dict[str, Any]) -> None:
+    page = {**json_response("A page of revisions", REVISION_PAGE), "headers": INDEX_HEADERS}
+    for kind in KINDS:
+        many, one = kind.plural, kind.singular
+        listing = paths[f"/api/{many}/"]["get"]
+        listing["parameters"] = [*listing["parameters"], *WATCH_PARAMETERS]
+        listing["responses"]["200"]["headers"] = INDEX_HEADERS
+        retrieve = paths[f"/api/{one}/{{id}}/"]["get"]["responses"]["200"]
+        retrieve["headers"] = {**retrieve.get("headers", {}), **INDEX_HEADERS}
+        for path, methods in ((f"/api/{many}/", ("post", "put", "patch", "delete")),
+                              (f"/api/{one}/", ("post",)),
+                              (f"/api/{one}/{{id}}/", ("put", "patch", "delete"))):  # fmt: skip
+            for method in methods:
+                operation = paths[path][method]
+                operation["parameters"] = [*operation.get("parameters", []), *ACTOR_PARAMETERS]
+        id_param = paths[f"/api/{one}/{{id}}/"]["parameters"]
+        tags = [f"{kind.label} history"]
+        paths[f"/api/{one}/{{id}}/history/"] = {
+            "parameters": id_param,
+            "get": {
+                "operationId": f"api_{one}_history",
+                "tags": tags,
+                "summary": f"A {one}'s revisions, newest first",
+                "parameters": _audit_parameters(with_object=False),
+                "responses": {"200": page, **_errors(400, 404)},
+            },
+        }
+        restored = paths[f"/api/{one}/{{id}}/"]["put"]["responses"]["200"]
+        paths[f"/api/{one}/{{id}}/rollback/"] = {
+            "parameters": id_param,
+            "post": {
+                "operationId": f"api_{one}_rollback",
+                "tags": tags,
+                "summary": f"Write a {one} back as one of its revisions left it",
+                "description": "The writable fields, `meta` and `data` become exactly those "
+                "of revision `index` (of this row, else 400); `user_id`, when given, is "
+                "recorded as the writer instead. The rollback is itself a new revision "
+                "(`operation: rollback`, `restores: index`).",
+                "parameters": [IF_MATCH, *ACTOR_PARAMETERS],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["index"],
+                                "properties": {
+                                    "index": {"type": "integer", "minimum": 1},
+                                    "user_id": {"type": "string", "format": "uuid"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": restored, **_errors(400, 404, 409, 412, 415)},
+            },
+        }
+    paths["/api/revisions/"] = {
+        "get": {
+            "operationId": "api_revisions_list",
+            "tags": ["Audit"],
+            "summary": "Every revision of both kinds, filtered and paged, newest first",
+            "parameters": _audit_parameters(with_object=True),
+            "responses": {"200": page, **_errors(400)},
+        }
+    }
+    paths["/api/changes/"] = {
+        "get": {
+            "operationId": "api_changes",
+            "tags": ["Audit"],
+            "summary": "The change feed: what changed after an index (blocking)",
+            "description": "Without `index`: where the history is now (`changes` empty). With "
+            "`index`: up to 1000 revisions after it, oldest first, waiting up to `wait` for "
+            "the first; `index` in the answer is the last one listed. `reset` is true when "
+            "the given index is ahead of this registry (start again from `index`).",
+            "parameters": WATCH_PARAMETERS,
+            "responses": {
+                "200": json_response(
+                    "Changes",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "reset": {"type": "boolean"},
+                            "changes": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "index": {"type": "integer"},
+                                        "kind": {"type": "string"},
+                                        "id": {"type": "string", "format": "uuid"},
+                                        "projects": {
+                                            "type": "array",
+                                            "items": {"type": "string", "format": "uuid"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                ),
+                **_errors(400),
+            },
+        }
+    }

@@ -9,7 +9,6 @@ Every error leaves as the envelope `{"detail": {"code", "message", ...}}` with f
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from typing import Any
 
@@ -17,17 +16,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..core.bodies import JsonBodies
+from ..core.changes import ChangeSignal
 from ..core.errors import ApiError
 from ..core.ids import parse_uuid
 from ..core.responses import JSON
-from . import render
+from ..core.watch import HEADER as INDEX_HEADER
+from ..core.watch import Indexed, block, parse_watch
+from . import render, revisions
+from .db import Store
 from .engine import Engine, ItemsError, Record
 from .filters import QueryError, compile_list
 from .kinds import Kind
 from .preconditions import if_match, refuse_if_match
+from .revisions import audit_from
 from .validation import REQUIRED, Mode, validate_item, validate_items
 
-JSON_TYPES = ("application/json",)
 OPTION_TYPES = {
     "uuid": "string",
     "text": "string",
@@ -40,37 +44,13 @@ OPTION_TYPES = {
 
 # --- request bodies -------------------------------------------------------------------------
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"number {text} is out of range")
-    return number
+BODIES = JsonBodies(language="en", parse_code="INVALID_JSON", untyped_is_json=False)
 
 
 async def read_json(request: Request) -> Any:
-    """The JSON body (an empty body is `{}`, as the original); 415 for other media types."""
-    content_type = request.headers.get("content-type", "")
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media not in JSON_TYPES and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        shown = media or "text/plain"
-        raise ApiError(
-            415, "UNSUPPORTED_MEDIA_TYPE", f'Unsupported media type "{shown}" in request.'
-        )
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
-        message = str(exc) if not isinstance(exc, RecursionError) else "nesting is too deep"
-        raise ApiError(400, "INVALID_JSON", f"JSON parse error - {message}") from None
+    """The JSON body within the caps (an empty body is `{}`, as the original); 415 for other
+    media types."""
+    return await BODIES.read(request)
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -94,11 +74,59 @@ def single(exc: ItemsError) -> ApiError:
 # --- the routes of one kind -----------------------------------------------------------------
 
 
+def index_headers(found: Indexed, **more: str) -> dict[str, str]:
+    return {INDEX_HEADER: str(found.index), **more}
+
+
+def page_links(request: Request, limit: int, offset: int, total: int) -> tuple[str | None, ...]:
+    """The paged form's `next` and `previous` URLs (the original's, DRF's limit/offset)."""
+    url = request.url.replace(path=request.url.path.rstrip("/") + "/")
+    following = None
+    if offset + limit < total:
+        following = str(url.include_query_params(limit=limit, offset=offset + limit))
+    previous = None
+    if offset > 0:
+        previous_url = url.include_query_params(limit=limit)
+        if offset - limit > 0:
+            previous_url = previous_url.include_query_params(offset=offset - limit)
+        else:
+            previous_url = previous_url.remove_query_params("offset")
+        previous = str(previous_url)
+    return following, previous
+
+
+def paged(request: Request, limit: int, offset: int, total: int, results: str) -> str:
+    following, previous = page_links(request, limit, offset, total)
+    return (
+        f'{{"count":{total},"next":{json.dumps(following)},'
+        f'"previous":{json.dumps(previous)},"results":{results}}}'
+    )
+
+
+def parse_index(body: Any) -> tuple[int, uuid.UUID | None]:
+    """A rollback body: `{"index": <revision index>, "user_id": <optional writer>}`."""
+    if not isinstance(body, dict):
+        raise invalid({"non_field_errors": ["Expected an object."]})
+    index = body.get("index")
+    fields: dict[str, list[str]] = {}
+    if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index < 2**63:
+        fields["index"] = ["A revision index (a whole number of 1 or more) is required."]
+    user_id = None
+    if body.get("user_id") is not None:
+        user_id = parse_uuid(body["user_id"])
+        if user_id is None:
+            fields["user_id"] = ["Must be a valid UUID."]
+    if fields:
+        raise invalid(fields)
+    return index, user_id
+
+
 class KindRoutes:
-    def __init__(self, kind: Kind, engine: Engine) -> None:
+    def __init__(self, kind: Kind, engine: Engine, signal: ChangeSignal | None = None) -> None:
         self.kind = kind
         self.engine = engine
         self.messages = kind.messages()
+        self.signal = signal if signal is not None else ChangeSignal()
 
     def routes(self) -> list[BaseRoute]:
         many, one = f"/api/{self.kind.plural}", f"/api/{self.kind.singular}"
@@ -107,7 +135,16 @@ class KindRoutes:
             Route(many, self.collection, methods=["GET", "POST", *writes]),
             Route(one, self.create_one, methods=["POST", "OPTIONS"]),
             Route(f"{one}/{{id}}", self.detail, methods=["GET", *writes]),
+            Route(f"{one}/{{id}}/history", self.history, methods=["GET"]),
+            Route(f"{one}/{{id}}/rollback", self.rollback, methods=["POST"]),
         ]
+
+    def object_id(self, request: Request) -> uuid.UUID:
+        raw = request.path_params["id"]
+        id = parse_uuid(raw) if "." not in raw else None
+        if id is None:
+            raise ApiError(404, "NOT_FOUND", "Not found.")
+        return id
 
     # dispatch
 
@@ -129,10 +166,7 @@ class KindRoutes:
         method = request.method
         if method == "OPTIONS":
             return self.options(f"{self.kind.label} Viewset Instance", ["PUT"])
-        raw = request.path_params["id"]
-        id = parse_uuid(raw) if "." not in raw else None
-        if id is None:
-            raise ApiError(404, "NOT_FOUND", "Not found.")
+        id = self.object_id(request)
         if method in ("GET", "HEAD"):
             return await self.retrieve(id)
         if method in ("PUT", "PATCH"):
@@ -142,33 +176,56 @@ class KindRoutes:
     # reads
 
     async def list(self, request: Request) -> Response:
+        """The list; with `?index=N&wait=W` a blocking query (`core.watch`) woken by any
+        instance's write to the list's projects (LISTEN/NOTIFY, `listener`)."""
+        watch = parse_watch(request.query_params)
         query = compile_list(self.kind, request.query_params)
-        records, total = await self.engine.list(query)
+        scope_sql, scope_params, projects = revisions.scope_sql(self.kind, request.query_params)
+
+        async def read() -> tuple[list[Record], int | None, Indexed]:
+            return await self.engine.list_indexed(query, (scope_sql, scope_params))
+
+        records, total, found = await block(
+            watch, self.signal, projects, read, lambda result: result[2]
+        )
         results = render.rows(self.kind, records)
+        headers = index_headers(found, **{"X-Config-Latest-Index": str(found.latest)})
         if total is None or query.limit is None:
-            return render.RawJSON(results)
-        limit, offset = query.limit, query.offset
-        url = request.url.replace(path=request.url.path.rstrip("/") + "/")
-        following = None
-        if offset + limit < total:
-            following = str(url.include_query_params(limit=limit, offset=offset + limit))
-        previous = None
-        if offset > 0:
-            previous_url = url.include_query_params(limit=limit)
-            if offset - limit > 0:
-                previous_url = previous_url.include_query_params(offset=offset - limit)
-            else:
-                previous_url = previous_url.remove_query_params("offset")
-            previous = str(previous_url)
+            return render.RawJSON(results, headers=headers)
         return render.RawJSON(
-            f'{{"count":{total},"next":{json.dumps(following)},'
-            f'"previous":{json.dumps(previous)},"results":{results}}}'
+            paged(request, query.limit, query.offset, total, results), headers=headers
         )
 
     async def retrieve(self, id: uuid.UUID) -> Response:
-        record = await self.engine.get(id)
+        record, found = await self.engine.get_indexed(id)
         if record is None:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
+        response = self.record(record)
+        response.headers[INDEX_HEADER] = str(found.index)
+        return response
+
+    async def history(self, request: Request) -> Response:
+        """The object's revisions, newest first (the audit list's paging and filters)."""
+        id = self.object_id(request)
+        audit = revisions.compile_audit(request.query_params, kind=self.kind, id=id)
+        async with self.engine.store.connection() as conn:
+            index, _ = await revisions.object_index(conn, self.kind, id)
+            records, total, _ = await revisions.audit_page(conn, audit)
+            if not index and not await conn.fetch(self.engine.sql["existing"], [id]):
+                raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
+        results = "[" + ",".join(revisions.render_revision(r) for r in records) + "]"
+        body = paged(request, audit.limit, audit.offset, total, results)
+        return render.RawJSON(body, headers={INDEX_HEADER: str(index)})
+
+    async def rollback(self, request: Request) -> Response:
+        """`{"index": N}`: the row as revision N left it (writable fields, meta, data); If-Match
+        honoured; the rollback is itself a new revision (`restores: N`)."""
+        id = self.object_id(request)
+        version = if_match(request)
+        index, user_id = parse_index(await read_json(request))
+        record = await self.engine.rollback(
+            id, index, if_version=version, user_id=user_id, audit=audit_from(request.headers)
+        )
         return self.record(record)
 
     # single writes
@@ -188,7 +245,7 @@ class KindRoutes:
         if item is None:
             raise invalid(errors)
         try:
-            (record,) = await self.engine.create([item])
+            (record,) = await self.engine.create([item], audit_from(request.headers))
         except ItemsError as exc:
             raise single(exc) from None
         return self.record(record, status_code=201)
@@ -200,13 +257,15 @@ class KindRoutes:
             raise invalid(errors)
         item.if_version = version
         try:
-            (record,) = await self.engine.update([item], mode)
+            (record,) = await self.engine.update([item], mode, audit_from(request.headers))
         except ItemsError as exc:
             raise single(exc) from None
         return self.record(record)
 
     async def deactivate_one(self, request: Request, id: uuid.UUID) -> Response:
-        found = await self.engine.deactivate([id], if_version=if_match(request))
+        found = await self.engine.deactivate(
+            [id], if_version=if_match(request), audit=audit_from(request.headers)
+        )
         if id not in found:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
         etag = render.etag(found[id])
@@ -222,7 +281,7 @@ class KindRoutes:
             raise invalid(body_errors)
         if item_errors:
             raise invalid_items(item_errors)
-        records = await self.engine.create(items)
+        records = await self.engine.create(items, audit_from(request.headers))
         return render.RawJSON(render.rows(self.kind, records), status_code=201)
 
     async def bulk_update(self, request: Request, mode: Mode) -> Response:
@@ -231,7 +290,7 @@ class KindRoutes:
             raise invalid(body_errors)
         if item_errors:
             raise invalid_items(item_errors)
-        records = await self.engine.update(items, mode)
+        records = await self.engine.update(items, mode, audit_from(request.headers))
         return render.RawJSON(render.rows(self.kind, records))
 
     async def bulk_deactivate(self, request: Request) -> Response:
@@ -245,7 +304,7 @@ class KindRoutes:
                 raise QueryError({"id": ["Enter a valid UUID."]})
             unique[parsed] = None
         ids = list(unique)
-        found = await self.engine.deactivate(ids)
+        found = await self.engine.deactivate(ids, audit=audit_from(request.headers))
         if len(found) == len(ids):
             message = self.messages["all_deactivated"]
         else:
@@ -279,4 +338,68 @@ class KindRoutes:
                 "parses": ["application/json"],
                 "actions": {action: fields for action in actions},
             }
+        )
+
+
+class RevisionRoutes:
+    """`/api/revisions/` (the audit list of both kinds) and `/api/changes/` (the change feed
+    the configs service follows: what changed after an index, oldest first, blocking)."""
+
+    def __init__(self, store: Store, signal: ChangeSignal) -> None:
+        self.store = store
+        self.signal = signal
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/revisions", self.audit, methods=["GET"]),
+            Route("/api/changes", self.changes, methods=["GET"]),
+        ]
+
+    async def audit(self, request: Request) -> Response:
+        query = revisions.compile_audit(request.query_params)
+        async with self.store.connection() as conn:
+            records, total, latest = await revisions.audit_page(conn, query)
+        results = "[" + ",".join(revisions.render_revision(r) for r in records) + "]"
+        body = paged(request, query.limit, query.offset, total, results)
+        return render.RawJSON(body, headers={INDEX_HEADER: str(latest)})
+
+    async def changes(self, request: Request) -> Response:
+        """Without `index`: `{"index": <latest>, "changes": []}`. With `?index=N&wait=W`:
+        the revisions after N (at most 1000, oldest first) as
+        `{"index", "reset", "changes": [{"index", "kind", "id", "projects"}]}`; `index` is the
+        last one listed (or the latest); `reset` is true when N is ahead of this database."""
+        watch = parse_watch(request.query_params)
+        if watch is None:  # where the history is now: a follower's starting point
+            async with self.store.connection() as conn:
+                latest = await conn.fetchval(f"SELECT {revisions.LATEST}")
+            return JSON(
+                {"index": latest, "reset": False, "changes": []},
+                headers={INDEX_HEADER: str(latest)},
+            )
+
+        async def read() -> tuple[list[Record], int]:
+            async with self.store.connection() as conn:
+                return await revisions.changes_after(conn, watch.index)
+
+        def indexed(result: tuple[list[Record], int]) -> Indexed:
+            records, latest = result
+            return Indexed(records[-1]["index"] if records else watch.index, latest)
+
+        records, latest = await block(watch, self.signal, None, read, indexed)
+        changes = [
+            {
+                "index": r["index"],
+                "kind": r["kind"],
+                "id": str(r["object_id"]),
+                "projects": sorted(
+                    {str(p) for p in (r["project_id"], r["before_project_id"]) if p is not None}
+                ),
+            }
+            for r in records
+        ]
+        reset = watch.index > latest
+        index = changes[-1]["index"] if changes else (latest if reset else watch.index)
+        return JSON(
+            {"index": index, "reset": reset, "changes": changes},
+            headers={INDEX_HEADER: str(index)},
         )

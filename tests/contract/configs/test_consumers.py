@@ -456,3 +456,24 @@ async def test_a_registration_on_one_instance_guards_writes_on_another(
     async with start_configs(registry=registry_app) as second:
         response = await second.delete("/configs/node_id/", headers=writer)
     assert response.status_code == 422, response.text
+
+
+async def test_a_rollback_that_would_break_step_is_422_and_writes_nothing(
+    configs_client, writer, reader, load_configs
+):
+    await load_configs(P, {"node_id": {"value": "not a uuid"}})  # before step registered
+    registered = await configs_client.put(
+        "/configs/_consumers/step/", json={"schemas": STEP_SCHEMAS}, headers=writer
+    )
+    assert registered.status_code == 201
+    fixed = await configs_client.put("/configs/node_id/", json={"data": NODE}, headers=writer)
+    assert fixed.status_code == 200, fixed.text
+    history = (await configs_client.get("/configs/node_id/history/", headers=reader)).json()
+    broken = history["results"][-1]["index"]  # the load, with the bad value
+    response = await configs_client.post(
+        "/configs/node_id/rollback/", json={"index": broken}, headers=writer
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]["code"] == "BREAKS_CONSUMER"
+    read = await configs_client.get("/configs/node_id/", headers=reader)
+    assert read.json()["data"] == {"node_id": NODE}

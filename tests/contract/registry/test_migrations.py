@@ -19,6 +19,8 @@ from step_platform.registry.migrations import available, migrate
 
 pytestmark = pytest.mark.anyio
 
+ALL = [name for name, _ in available()]
+
 # What the original Django application's migrations create (Django 5.0 DDL, hashes shortened),
 # without the internal_id sequences, which it created lazily on the first insert.
 ORIGINAL_SCHEMA = """
@@ -100,15 +102,15 @@ async def test_the_migrations_are_numbered_sql_files():
 
 
 async def test_migrate_is_idempotent(empty_database):
-    assert await migrate(empty_database) == ["0001_initial"]
+    assert await migrate(empty_database) == ALL
     assert await migrate(empty_database) == []
     rows = await fetch(empty_database, "SELECT name FROM registry_migrations")
-    assert [r["name"] for r in rows] == ["0001_initial"]
+    assert [r["name"] for r in rows] == ALL
 
 
 async def test_concurrent_migrations_apply_once(empty_database):
     results = await asyncio.gather(*(migrate(empty_database) for _ in range(4)))
-    assert sorted(results) == [[], [], [], ["0001_initial"]]
+    assert sorted(results) == [[], [], [], ALL]
 
 
 async def test_a_fresh_schema_has_the_indexes_the_queries_use(empty_database):
@@ -130,7 +132,7 @@ async def test_a_fresh_schema_has_the_indexes_the_queries_use(empty_database):
 
 async def test_migrate_adopts_a_database_the_original_created(empty_database):
     await run_sql(empty_database, ORIGINAL_SCHEMA)
-    assert await migrate(empty_database) == ["0001_initial"]
+    assert await migrate(empty_database) == ALL
     manager, client = await client_for(empty_database)
     try:
         rows = (await client.get("/api/configs/")).json()
@@ -178,6 +180,32 @@ async def test_migrate_adopts_a_database_the_original_created(empty_database):
     assert await migrate(empty_database) == []
 
 
+async def test_an_adopted_database_starts_each_row_with_one_adopted_revision(empty_database):
+    await run_sql(empty_database, ORIGINAL_SCHEMA)
+    await migrate(empty_database)
+    manager, client = await client_for(empty_database)
+    try:
+        audit = (await client.get("/api/revisions/", params={"ordering": "index"})).json()
+        assert audit["count"] == 4  # three configs, one link
+        assert {r["operation"] for r in audit["results"]} == {"adopted"}
+        assert [r["index"] for r in audit["results"]] == [1, 2, 3, 4]
+        row_id = "00000000-0000-4000-8000-000000000001"
+        (adopted,) = (await client.get(f"/api/config/{row_id}/history/")).json()["results"]
+        assert adopted["before"] is None
+        assert adopted["after"] == (await client.get(f"/api/config/{row_id}/")).json()
+        await client.patch(f"/api/config/{row_id}/", json={"data": {"bg": "#fff"}})
+        rolled = await client.post(
+            f"/api/config/{row_id}/rollback/", json={"index": adopted["index"]}
+        )
+        assert rolled.json()["data"] == {"bg": "#000"}
+    finally:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)
+    await migrate(empty_database)
+    again = await fetch(empty_database, "SELECT count(*) FROM registry_revisions")
+    assert again[0][0] == 6  # adopted once: a second migrate adds none
+
+
 async def test_a_unix_socket_url_works_for_migrate_and_the_app(empty_database):
     rows = await fetch(empty_database, "SHOW unix_socket_directories")
     socket_dir = rows[0][0].split(",")[0].strip()
@@ -194,7 +222,7 @@ async def test_a_unix_socket_url_works_for_migrate_and_the_app(empty_database):
     settings = Settings.from_env(env)
     assert settings.database_url.startswith("postgresql://postgres@/")
     assert "host=%2F" in settings.database_url
-    assert await migrate(settings.database_url) == ["0001_initial"]
+    assert await migrate(settings.database_url) == ALL
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -192,7 +192,6 @@ async def test_a_json_content_type_with_charset_is_accepted(registry_client):
         b'{"x": Infinity}',
         b'{"x": 1e999}',
         b"\xff\xfe\x00",
-        b"[" * 100_000,
     ],
 )
 async def test_malformed_json_is_400_never_500(registry_client, content):

@@ -1,0 +1,160 @@
+"""`X-Config-Index` on the registry's reads and blocking lists (`?index=N&wait=W`) in process;
+the same across two instances over sockets is in tests/contract/watch."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from step_platform.core.app import CommonSettings
+from step_platform.registry.app import Settings, create_app
+from step_platform.registry.listener import APPLICATION_NAME
+from tests.fixtures.registry import reset_registry
+
+from .helpers import A1, P1, P2, create_config, create_link
+
+pytestmark = pytest.mark.anyio
+
+
+async def index_of(registry_client, url: str, **params) -> int:
+    response = await registry_client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return int(response.headers["X-Config-Index"])
+
+
+async def test_a_list_index_is_the_last_change_in_its_scope(registry_client):
+    await create_config(registry_client, project_id=P1, object_type="a")
+    await create_config(registry_client, project_id=P2, object_type="a")
+    await create_config(registry_client, project_id=P1, account_id=A1, object_type="b")
+    assert await index_of(registry_client, "/api/configs/") == 3
+    assert await index_of(registry_client, "/api/configs/", project_id=P1) == 3
+    assert await index_of(registry_client, "/api/configs/", project_id=P2) == 2
+    assert await index_of(registry_client, "/api/configs/", project_id=P1, account_id="null") == 1
+    assert await index_of(registry_client, "/api/configs/", object_type="a") == 2
+    assert await index_of(registry_client, "/api/links/") == 0
+
+
+async def test_a_row_moving_out_of_a_scope_moves_the_scopes_index(registry_client):
+    row = await create_config(registry_client, project_id=P1)
+    await registry_client.patch(f"/api/config/{row['id']}/", json={"project_id": P2})
+    assert await index_of(registry_client, "/api/configs/", project_id=P1) == 2
+
+
+async def test_a_record_carries_its_own_last_index(registry_client):
+    row = await create_config(registry_client)
+    await create_link(registry_client)
+    assert await index_of(registry_client, f"/api/config/{row['id']}/") == 1
+
+
+async def test_a_blocking_list_returns_when_its_scope_changes(registry_client):
+    await create_config(registry_client, project_id=P1)
+    index = await index_of(registry_client, "/api/configs/", project_id=P1)
+
+    async def write_later() -> None:
+        await asyncio.sleep(0.3)
+        await create_config(registry_client, project_id=P2)  # another scope: no wake-up
+        await asyncio.sleep(0.3)
+        await create_config(registry_client, project_id=P1, name="new")
+
+    writer = asyncio.create_task(write_later())
+    started = time.monotonic()
+    response = await registry_client.get(
+        "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+    )
+    await writer
+    assert 0.5 < time.monotonic() - started < 5
+    assert response.headers["X-Config-Index"] == "3"
+    assert [r["name"] for r in response.json()] == ["new", None]
+
+
+async def test_a_stale_index_answers_at_once_and_a_quiet_one_after_the_wait(registry_client):
+    await create_config(registry_client, project_id=P1)
+    stale = await registry_client.get("/api/configs/", params={"index": 0, "wait": "10s"})
+    assert stale.headers["X-Config-Index"] == "1"
+    started = time.monotonic()
+    quiet = await registry_client.get("/api/configs/", params={"index": 1, "wait": "300ms"})
+    assert time.monotonic() - started >= 0.3
+    assert quiet.status_code == 200 and quiet.json() == stale.json()
+    assert quiet.headers["X-Config-Index"] == "1"
+
+
+async def test_a_future_index_answers_at_once(registry_client):
+    await create_config(registry_client)
+    started = time.monotonic()
+    response = await registry_client.get("/api/configs/", params={"index": 10**12, "wait": "10s"})
+    assert time.monotonic() - started < 5
+    assert response.headers["X-Config-Index"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"index": "-1"}, "index"),
+        ({"index": "one"}, "index"),
+        ({"index": "1", "wait": "x"}, "wait"),
+        ({"wait": "1s"}, "wait"),
+    ],
+)
+async def test_a_nonsense_watch_is_400(registry_client, params, field):
+    response = await registry_client.get("/api/configs/", params=params)
+    assert response.status_code == 400
+    assert response.json()["detail"]["code"] == "INVALID_QUERY"
+    assert list(response.json()["detail"]["fields"]) == [field]
+
+
+async def test_the_change_feed_starts_where_the_history_is_and_lists_what_follows(
+    registry_client,
+):
+    await create_config(registry_client, project_id=P1)
+    start = (await registry_client.get("/api/changes/")).json()
+    assert start == {"index": 1, "reset": False, "changes": []}
+    row = await create_config(registry_client, project_id=P2)
+    feed = (await registry_client.get("/api/changes/", params={"index": 1})).json()
+    assert feed["index"] == 2
+    assert feed["changes"] == [{"index": 2, "kind": "config", "id": row["id"], "projects": [P2]}]
+    ahead = (await registry_client.get("/api/changes/", params={"index": 99})).json()
+    assert ahead == {"index": 2, "reset": True, "changes": []}
+
+
+async def test_watches_survive_a_lost_listen_connection(registry_database_url):
+    await reset_registry(registry_database_url)
+    app = create_app(
+        Settings(database_url=registry_database_url, common=CommonSettings(allowed_hosts=("*",)))
+    )
+    listener = app.state.listener
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://registry.test"
+        ) as client,
+    ):
+        await asyncio.wait_for(listener.connected.wait(), 10)
+        async with app.state.store.connection() as conn:
+            killed = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = current_database()",
+                APPLICATION_NAME,
+            )
+        assert killed == 1
+        deadline = time.monotonic() + 10
+        while listener.connected.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(listener.connected.wait(), 10)  # opened again by itself
+        index = await index_of(client, "/api/configs/", project_id=P1)
+
+        async def write_later() -> None:
+            await asyncio.sleep(0.3)
+            await create_config(client, project_id=P1)
+
+        writer = asyncio.create_task(write_later())
+        started = time.monotonic()
+        response = await client.get(
+            "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+        )
+        await writer
+    assert time.monotonic() - started < 5
+    assert int(response.headers["X-Config-Index"]) > index

@@ -1,0 +1,125 @@
+"""Blocking-query parameters, the change signal and the blocking loop, without a network."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from step_platform.core.changes import ChangeSignal
+from step_platform.core.errors import ApiError
+from step_platform.core.watch import DEFAULT_WAIT, MAX_WAIT, Indexed, Watch, block, parse_watch
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, None),
+        ({"index": "0"}, Watch(0, DEFAULT_WAIT)),
+        ({"index": "12", "wait": "5"}, Watch(12, 5.0)),
+        ({"index": "12", "wait": "1.5s"}, Watch(12, 1.5)),
+        ({"index": "12", "wait": "250ms"}, Watch(12, 0.25)),
+        ({"index": "12", "wait": "2m"}, Watch(12, 120.0)),
+        ({"index": "12", "wait": "0s"}, Watch(12, 0.0)),
+    ],
+)
+def test_watch_parameters_are_read(params, expected):
+    assert parse_watch(params) == expected
+
+
+def test_a_huge_wait_is_capped():
+    assert parse_watch({"index": "1", "wait": "999999s"}) == Watch(1, MAX_WAIT)
+    assert parse_watch({"index": "1", "wait": "100000m"}) == Watch(1, MAX_WAIT)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"index": "-1"}, "index"),
+        ({"index": "abc"}, "index"),
+        ({"index": "1.5"}, "index"),
+        ({"index": str(2**63)}, "index"),
+        ({"index": "١"}, "index"),  # a non-ASCII digit
+        ({"index": "1", "wait": "-5s"}, "wait"),
+        ({"index": "1", "wait": "soon"}, "wait"),
+        ({"index": "1", "wait": "5h"}, "wait"),
+        ({"wait": "5s"}, "wait"),
+    ],
+)
+def test_nonsense_is_a_400_naming_the_parameter(params, field):
+    with pytest.raises(ApiError) as caught:
+        parse_watch(params)
+    assert (caught.value.status, caught.value.code) == (400, "INVALID_QUERY")
+    assert list(caught.value.extra["fields"]) == [field]
+
+
+def test_messages_follow_the_service_language():
+    with pytest.raises(ApiError) as caught:
+        parse_watch({"index": "x"}, "ru")
+    assert caught.value.message == "Некорректные параметры запроса."
+
+
+async def test_a_ticket_wakes_on_its_project_and_on_nothing_else():
+    signal = ChangeSignal()
+    mine, anything = signal.ticket({"p"}), signal.ticket(None)
+    signal.notify({"q"}, 3)
+    assert not mine.event.is_set() and anything.event.is_set()
+    signal.notify({"p"}, 4)
+    assert mine.event.is_set()
+    assert signal.index == 4
+    assert signal.waiting() == 0
+
+
+async def test_a_released_ticket_leaves_nothing_behind():
+    signal = ChangeSignal()
+    ticket = signal.ticket({"p", "q"})
+    assert signal.waiting() == 2
+    assert await signal.wait(ticket, 0.01) is False
+    signal.release(ticket)
+    assert signal.waiting() == 0
+
+
+async def test_listeners_hear_projects_and_resets():
+    heard = []
+    signal = ChangeSignal()
+    signal.add_listener(heard.append)
+    signal.notify({"p"})
+    signal.notify_all()
+    assert heard == [frozenset({"p"}), None]
+
+
+async def test_block_reads_again_after_a_change_until_the_index_passes():
+    signal = ChangeSignal()
+    state = {"index": 5}
+    reads = []
+
+    async def read() -> int:
+        reads.append(state["index"])
+        return state["index"]
+
+    async def writes() -> None:
+        await asyncio.sleep(0.05)
+        signal.notify({"other"})  # not ours: no read
+        await asyncio.sleep(0.05)
+        signal.notify({"p"})  # ours, but nothing new yet: read again, keep waiting
+        await asyncio.sleep(0.05)
+        state["index"] = 6
+        signal.notify({"p"})
+
+    task = asyncio.create_task(writes())
+    found = await block(Watch(5, 5.0), signal, {"p"}, read, lambda i: Indexed(i, i))
+    await task
+    assert found == 6
+    assert reads == [5, 5, 6]
+
+
+async def test_block_answers_a_future_index_at_once():
+    signal = ChangeSignal()
+
+    async def read() -> int:
+        return 5
+
+    found = await block(Watch(99, 5.0), signal, {"p"}, read, lambda i: Indexed(i, i))
+    assert found == 5
