@@ -12,7 +12,7 @@ CHECKOV := $(VENV)/checkov/bin/checkov
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,bench]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -49,14 +49,13 @@ test: install system-deps k8s-tools
 	  if [ "$${STEP_STACK_BACKEND:-}" != local ]; then $(BIN)/python -m step_platform.devstack.images || status=$$?; fi; \
 	  [ $$status -ne 0 ] || $(BIN)/pytest || status=$$?; \
 	  ./scripts/ensure-docker stop; exit $$status
+	$(BIN)/python bench/run.py --quick
 
 demo: install system-deps
 	$(BIN)/step-platform demo $(ARGS)
 
-bench: install
-	$(BIN)/python bench/registry_bench.py
-	$(BIN)/python bench/configs_bench.py
-	$(BIN)/python bench/step_bench.py
+bench: install system-deps
+	$(BIN)/python bench/run.py
 	$(BIN)/python bench/config_format_bench.py
 	$(BIN)/python bench/replica_bench.py
 	$(BIN)/python bench/metrics_bench.py

@@ -75,9 +75,35 @@ def service_process(
     """`step-platform serve NAME` on 127.0.0.1 until the block ends; yields its base URL and
     the process (benchmarks that account CPU time read its pid)."""
     port = port or free_port()
-    process = ManagedProcess(
-        name, serve_argv(name, port), env=env, log_path=log_dir / f"{name}-{port}.log"
-    )
+    with served(name, serve_argv(name, port), env, log_dir, port) as running:
+        yield running
+
+
+def uvicorn_argv(target: str, port: int, workers: int) -> list[str]:
+    """uvicorn with the settings of `step-platform serve` (no access log, proxy headers from
+    127.0.0.1) and `workers` processes: an ASGI factory `module:function`, as deployed."""
+    return [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-access-log",
+            "--log-level", "warning", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+            "--app-dir", str(Path(__file__).parent)]  # fmt: skip
+
+
+@contextmanager
+def workers(
+    name: str, target: str, env: Mapping[str, str], log_dir: Path, count: int
+) -> Iterator[str]:
+    """`uvicorn --factory TARGET --workers COUNT` on a free port; yields its base URL."""
+    port = free_port()
+    with served(name, uvicorn_argv(target, port, count), env, log_dir, port) as (url, _):
+        yield url
+
+
+@contextmanager
+def served(
+    name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, port: int
+) -> Iterator[tuple[str, ManagedProcess]]:
+    """ARGV as a process on 127.0.0.1:PORT until the block ends, once its /healthz answers."""
+    process = ManagedProcess(name, argv, env=env, log_path=log_dir / f"{name}-{port}.log")
     url = f"http://127.0.0.1:{port}"
     process.start()
     try:

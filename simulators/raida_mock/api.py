@@ -202,7 +202,9 @@ async def search(request: Request) -> Response:
     except rql.RqlError as exc:
         raise RaidaError(400, f"Invalid RQL: {exc}") from None
     found = rql.search(query, list(sim.store.tasks(node)))
-    return JSON({"data": [rql.project(sim.task_view(node, t), paths) for t in found]})
+    # rendered here and now (no await in between), so the views may share the stored objects
+    views = [rql.project(sim.task_view(node, t), paths, share=True) for t in found]
+    return JSON({"data": views})
 
 
 # --- attachments -----------------------------------------------------------------------------

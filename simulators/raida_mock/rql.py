@@ -351,14 +351,17 @@ def check_fields(fields: Any) -> tuple[tuple[str, ...], ...]:
     return tuple(paths)
 
 
-def project(task: Mapping[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+def project(
+    task: Mapping[str, Any], paths: Sequence[tuple[str, ...]], *, share: bool = False
+) -> dict[str, Any]:
     """The nested projection of `task` on `paths`; no paths means the whole task.
 
     A whole key listed next to one of its sub-paths wins (`status` and `status.id` give the
-    whole status). The result shares nothing with the stored task.
+    whole status). The result shares nothing with the stored task, unless `share` says the
+    caller renders it at once (copying whole tasks was a fifth of a large search's time).
     """
     if not paths:
-        return copy.deepcopy(dict(task))
+        return dict(task) if share else copy.deepcopy(dict(task))
     whole = {parts[0] for parts in paths if len(parts) == 1}
     out: dict[str, Any] = {}
     for parts in paths:

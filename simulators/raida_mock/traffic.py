@@ -11,6 +11,10 @@ applies the active `Fault` rules:
 * `fail_next` — the next N matching requests answer `error_status` (default 500);
 * `error_rate` — each matching request fails with that probability.
 
+Each entry carries `at` (arrival) and `answered_at`: `sequential_depth` reads from them how
+many calls a client made one after another, so tests and benchmarks can tell concurrent calls
+from sequential ones (clearest under a `latency_ms` fault).
+
 Admin routes (`/__admin/...`) are never journaled or faulted. Health and docs routes are not
 journaled and are faulted only by a rule whose `route` names them explicitly.
 """
@@ -150,6 +154,22 @@ class Faults:
         return latency, action, status
 
 
+def sequential_depth(entries: list[dict[str, Any]]) -> int:
+    """The longest chain of journaled calls in which each began after the previous was answered.
+
+    That is the number of Raida round trips a client waited for one after another: calls it
+    made concurrently overlap and count once.
+    """
+    spans = sorted(
+        (datetime.fromisoformat(e["at"]), datetime.fromisoformat(e["answered_at"])) for e in entries
+    )
+    depths: list[int] = []
+    for start, _ in spans:
+        before = [d for (_, end), d in zip(spans, depths, strict=False) if end <= start]
+        depths.append(1 + max(before, default=0))
+    return max(depths, default=0)
+
+
 def _now() -> str:
     moment = datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
@@ -181,6 +201,7 @@ class TrafficMiddleware:
             nonlocal recorded
             if record and not recorded:
                 recorded = True
+                entry["answered_at"] = _now()  # with "at": which calls overlapped (concurrency)
                 self.journal.record(entry)
 
         latency, action, status = self.faults.decide(method, path)

@@ -163,3 +163,57 @@ def test_principal_user_id_is_canonical(keys, verifier) -> None:
     raw = uuid.UUID(USER).hex.upper()
     token = sign(keys, {"sub": {"user_id": raw}, "exp": int(time.time()) + 60})
     assert verifier.verify(token).user_id == USER
+
+
+# --- verified tokens are remembered until they expire ------------------------------------------
+
+
+def counting(verifier: TokenVerifier) -> list[str]:
+    """The tokens `verifier` fully decodes (signature checked) from now on."""
+    decoded: list[str] = []
+    decode = verifier._decode
+
+    def spy(token: str):
+        decoded.append(token)
+        return decode(token)
+
+    verifier._decode = spy  # type: ignore[method-assign]
+    return decoded
+
+
+def test_a_verified_token_is_not_decoded_again(keys) -> None:
+    verifier = TokenVerifier(keys[1], "RS256")
+    decoded = counting(verifier)
+    token = sign(keys, fresh())
+    first = verifier.verify(f"Bearer {token}")
+    again = verifier.verify(token)
+    assert again == first
+    assert decoded == [token]
+
+
+def test_a_remembered_token_is_refused_once_it_expires(keys) -> None:
+    verifier = TokenVerifier(keys[1], "RS256", leeway=0)
+    exp = int(time.time()) + 1
+    token = sign(keys, fresh(exp=exp))
+    verifier.verify(f"Bearer {token}")
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
+    assert code_of(verifier, f"Bearer {token}") == "TOKEN_EXPIRED"
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_incorrect(keys) -> None:
+    verifier = TokenVerifier(keys[1], "RS256")
+    token = sign(keys, fresh())
+    verifier.verify(f"Bearer {token}")
+    head, _, signature = token.split(".")
+    forged = b64(json.dumps(fresh(sub={"user_id": str(uuid.uuid4())})).encode())
+    assert code_of(verifier, f"Bearer {head}.{forged}.{signature}") == "TOKEN_INCORRECT"
+
+
+def test_only_the_most_recently_used_tokens_are_remembered(keys, monkeypatch) -> None:
+    monkeypatch.setattr("step_platform.core.auth.VERIFIED_TOKENS_KEPT", 2)
+    verifier = TokenVerifier(keys[1], "RS256")
+    decoded = counting(verifier)
+    a, b, c = (sign(keys, fresh(jti=n)) for n in "abc")
+    for token in (a, b, a, c, a, b):  # c pushes b out (a was used more recently)
+        verifier.verify(token)
+    assert decoded == [a, b, c, b]

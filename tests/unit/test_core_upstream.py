@@ -17,6 +17,7 @@ from starlette.routing import Route
 from step_platform.core import context
 from step_platform.core.responses import JSON
 from step_platform.core.upstream import (
+    KEEPALIVE_EXPIRY,
     UpstreamBadResponse,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -83,6 +84,12 @@ async def test_request_id_is_forwarded(server_url) -> None:
     finally:
         context.request_id.reset(token)
     assert json_of(response, "registry") == {"request_id": "rid-42"}
+
+
+def test_idle_connections_are_dropped_before_uvicorn_would_close_them() -> None:
+    # Equal timeouts let a request go out on a connection the server is closing (a 503).
+    server_default = uvicorn.Config(Starlette()).timeout_keep_alive
+    assert server_default - KEEPALIVE_EXPIRY >= 1
 
 
 async def test_refused_connection_is_503_unavailable() -> None:

@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 
 from step_platform.devstack.nginx import (
     EDGE_ERRORS,
@@ -167,3 +169,10 @@ def test_deploy_conf_is_the_rendered_template() -> None:
 
     path = Path(__file__).parents[2] / "deploy" / "nginx" / "templates" / "step.conf.template"
     assert path.read_text(encoding="utf-8") == nginx_template()
+
+
+def test_idle_upstream_connections_close_before_uvicorn_closes_them() -> None:
+    for block in re.findall(r"upstream \w+ \{(.*?)\}", render_http(SITE), flags=re.S):
+        timeout = re.search(r"keepalive_timeout (\d+)s;", block)
+        assert timeout is not None
+        assert int(timeout.group(1)) < uvicorn.Config(Starlette()).timeout_keep_alive

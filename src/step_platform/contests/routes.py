@@ -7,6 +7,12 @@ constant: lists are one search, "my tasks" and "history" are two searches joined
 (run concurrently), contest details one read and one search; a solution is sent with a read,
 a claim, a check, the link/comment and the upload (submission.py says why, and what failures
 cost).
+
+Writes wait for as few sequential Raida round trips as their guarantees allow (independent
+calls run concurrently): join 3 (the contest read and the live-application check together,
+the create, the re-check that settles races between instances), quit 2 (the ownership and
+status read, then the PATCH: Raida has no conditional write), send_solution 4 (read, claim,
+check, upload), 5 with a link or comment.
 """
 
 from __future__ import annotations
@@ -363,11 +369,15 @@ class StepApi:
         mine = rql.user_tasks(task_process, caller.user_id, contest_id=contest_id, statuses=live)
         # In-process serialisation per (user, contest); the re-check after creating covers
         # several instances racing through the same Raida.
+        # The contest read and the check for a live application are independent: they run
+        # concurrently, so a join is three sequential Raida round trips (check, create, re-check).
         async with self.join_locks.hold((caller.user_id, contest_id)):
-            contest = await self._raida.get_task(node, contest_id)
+            contest, existing = await gather(
+                self._raida.get_task(node, contest_id), self._raida.search(node, mine)
+            )
             if contest is None or process_id(contest) != cfg["contest_process_id.value"]:
                 raise contest_not_found()
-            if await self._raida.search(node, mine):
+            if existing:
                 raise entity_exists()
             created = await self._raida.create_task(
                 node,

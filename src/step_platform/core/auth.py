@@ -8,6 +8,8 @@ reject an object `sub`, hence `verify_sub=False` and our own check.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +81,9 @@ class AuthSettings:
         return TokenVerifier(self.public_key, self.algorithm, self.issuer)
 
 
+VERIFIED_TOKENS_KEPT = 4096
+
+
 class TokenVerifier:
     def __init__(
         self, public_key: str, algorithm: str, issuer: str | None = None, leeway: float = 5.0
@@ -90,6 +95,10 @@ class TokenVerifier:
             raise ConfigError(f"ACCESS_TOKEN_PUBLIC_KEY cannot be parsed: {exc}") from None
         self.issuer = issuer or None
         self.leeway = leeway
+        # Tokens already verified, until their `exp`: a signature check is about a tenth of a
+        # small read's CPU, and a token's validity cannot change before it expires (the key is
+        # read once at start-up). Bounded, least recently used first out.
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
 
     @staticmethod
     def extract(authorization: str | None) -> str:
@@ -105,6 +114,19 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None) -> Principal:
         token = self.extract(authorization)
+        known = self._verified.get(token)
+        if known is not None:
+            if known.claims["exp"] > time.time() - self.leeway:
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]  # expired: the full check below says so
+        principal = self._decode(token)
+        self._verified[token] = principal
+        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _decode(self, token: str) -> Principal:
         options = {"require": ["exp"], "verify_sub": False, "verify_aud": False}
         try:
             claims = jwt.decode(

@@ -69,6 +69,14 @@ async def _add_request_id(request: httpx.Request) -> None:
         request.headers["X-Request-ID"] = rid
 
 
+# An idle pooled connection is dropped before the upstream's server may close it: uvicorn closes
+# keep-alive connections idle for 5 s (`timeout_keep_alive`), exactly httpx's default expiry,
+# so under load a request could go out on a connection the server was closing and fail with
+# "Server disconnected without sending a response" (a 503 for a healthy upstream; seen by
+# `make bench`). Two seconds keeps the pool warm under steady load.
+KEEPALIVE_EXPIRY = 2.0
+
+
 def registry_auth(token: str) -> dict[str, str]:
     """The header a registry with `REGISTRY_API_TOKEN` set asks for (none when unset)."""
     return {"Authorization": f"Bearer {token}"} if token else {}
@@ -120,7 +128,9 @@ def create_client(
     """One client per upstream, opened in the lifespan and shared by all requests; with
     `metrics`, its calls are counted under `upstream`."""
     limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
     )
     if metrics is not None:
         inner = transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False)

@@ -86,6 +86,12 @@ class Site:
         return math.ceil(self.step_deadline) + 10
 
 
+# nginx drops an idle upstream connection before uvicorn would (its `timeout_keep_alive` is 5 s;
+# nginx's default here is 60 s): otherwise a request could go out on a connection the service
+# is closing, fail, and mark that instance down for a while (seen with two instances).
+UPSTREAM_KEEPALIVE_TIMEOUT = 4
+
+
 def _upstream(name: str, servers: Sequence[str], *, by_key: bool = False) -> str:
     # `by_key` (the public blocks): a write repeated with its Idempotency-Key reaches the
     # instance that holds its answer; without the header (an empty key) nginx balances
@@ -94,7 +100,7 @@ def _upstream(name: str, servers: Sequence[str], *, by_key: bool = False) -> str
     if by_key:
         lines.append("    hash $http_idempotency_key consistent;")
     lines += [f"    server {server};" for server in servers]
-    lines += ["    keepalive 16;", "}"]
+    lines += ["    keepalive 16;", f"    keepalive_timeout {UPSTREAM_KEEPALIVE_TIMEOUT}s;", "}"]
     return "\n".join(lines)
 
 

@@ -145,6 +145,21 @@ class Deadlines:
         return self.statement + 1.0
 
 
+class NoResetConnection(asyncpg.Connection):
+    """A pooled connection released without asyncpg's reset query.
+
+    By default the pool sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL` on every release: a second Postgres round trip per request, as long as the
+    query itself (docs/benchmarks.md, "the pool layer"). The registry sets no session state
+    (its `set_config` calls are transaction-local), holds no session advisory lock on pooled
+    connections, opens no cursors and never LISTENs, so there is nothing to reset; asyncpg
+    still rolls back a transaction left open.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class Store:
     """asyncpg's own pool, with a deadline on every call and faults turned into 503.
 
@@ -192,6 +207,7 @@ class Store:
             command_timeout=self.deadlines.client_statement,
             max_inactive_connection_lifetime=60.0,
             server_settings=self.server_settings(),
+            connection_class=NoResetConnection,
         )
         if self.metrics is not None:
             self.metrics.pool_max.set(self.pool_size)

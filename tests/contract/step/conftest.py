@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from raida_mock.fixtures import seed_node
+from raida_mock.traffic import sequential_depth
 from step_platform.seed import seed_config_set
 
 SEED = seed_config_set()
@@ -204,6 +205,17 @@ async def raida_calls(raida_admin: Any, *, tokens: bool = False) -> list[tuple[s
         for e in entries
         if tokens or not e["path"].rstrip("/").endswith("/api/users/token")
     ]
+
+
+async def raida_depth(raida_admin: Any) -> int:
+    """Raida round trips step waited for one after another (token calls left out)."""
+    entries = await raida_admin.journal()
+    return sequential_depth(
+        [e for e in entries if not e["path"].rstrip("/").endswith("/api/users/token")]
+    )
+
+
+ROUND_TRIP_MS = 100  # a latency fault this long makes concurrent calls overlap unmistakably
 
 
 Call = Callable[..., Awaitable[httpx.Response]]

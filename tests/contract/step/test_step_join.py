@@ -17,6 +17,7 @@ from .conftest import (
     C_DONE_REJECTED,
     C_VOTING,
     NODE,
+    ROUND_TRIP_MS,
     STRANGER,
     T_NEW,
     TASK_PROCESS,
@@ -25,6 +26,7 @@ from .conftest import (
     detail,
     live_applications,
     raida_calls,
+    raida_depth,
 )
 
 pytestmark = pytest.mark.anyio
@@ -191,12 +193,28 @@ async def test_applying_reads_the_contest_checks_creates_and_rechecks(
     await step_client.post(
         "/contests/user/my/task/", json={"contest_id": C_ACTIVE}, headers=world.headers(STRANGER)
     )
-    assert await raida_calls(raida_admin) == [
+    calls = await raida_calls(raida_admin)
+    # the contest read and the check run concurrently: either may be journaled first
+    assert sorted(calls[:2]) == [
         ("GET", f"/api/tasks/{NODE}/{C_ACTIVE}"),
         ("POST", f"/api/tasks/rql/{NODE}"),
+    ]
+    assert calls[2:] == [
         ("POST", f"/api/tasks/{NODE}/{TASK_PROCESS}"),
         ("POST", f"/api/tasks/rql/{NODE}"),
     ]
+
+
+async def test_applying_waits_for_three_sequential_raida_round_trips(
+    step_client: httpx.AsyncClient, world: World, raida_admin: Any
+) -> None:
+    await raida_admin.faults(latency_ms=ROUND_TRIP_MS)
+    response = await step_client.post(
+        "/contests/user/my/task/", json={"contest_id": C_ACTIVE}, headers=world.headers(STRANGER)
+    )
+    assert response.status_code == 201
+    assert len(await raida_calls(raida_admin)) == 4
+    assert await raida_depth(raida_admin) == 3
 
 
 async def test_ten_concurrent_joins_leave_exactly_one_live_application(

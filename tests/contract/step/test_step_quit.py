@@ -11,6 +11,7 @@ from .conftest import (
     C_ACTIVE,
     NODE,
     OTHER,
+    ROUND_TRIP_MS,
     T_APPROVED,
     T_COMPLETED,
     T_NEW,
@@ -20,6 +21,7 @@ from .conftest import (
     World,
     detail,
     raida_calls,
+    raida_depth,
     raida_task,
 )
 
@@ -52,6 +54,16 @@ async def test_withdrawing_reads_then_patches(
         ("GET", f"/api/tasks/{NODE}/{T_NEW}"),
         ("PATCH", f"/api/tasks/{NODE}/{T_NEW}"),
     ]
+
+
+async def test_withdrawing_waits_for_two_sequential_raida_round_trips(
+    step_client: httpx.AsyncClient, world: World, raida_admin: Any
+) -> None:
+    # The PATCH depends on the read (owner and status): Raida has no conditional write.
+    await raida_admin.faults(latency_ms=ROUND_TRIP_MS)
+    response = await step_client.delete(f"/contests/user/my/task/{T_NEW}/", headers=world.headers())
+    assert response.status_code == 200
+    assert await raida_depth(raida_admin) == 2
 
 
 async def test_another_users_application_is_404_and_unchanged(

@@ -13,6 +13,7 @@ from tests.fixtures.step import STEP_BASE_URL, step_settings, step_transports
 
 from .conftest import (
     NODE,
+    ROUND_TRIP_MS,
     T_APPROVED,
     T_COMPLETED,
     T_NEW,
@@ -22,6 +23,7 @@ from .conftest import (
     World,
     detail,
     raida_calls,
+    raida_depth,
     raida_task,
 )
 
@@ -107,6 +109,31 @@ async def test_a_link_or_comment_is_written_once_the_claim_holds_before_the_uplo
         ("PATCH", f"/api/tasks/{NODE}/{T_NEW}"),  # comment
         ("POST", f"/api/attachments/{NODE}/{T_NEW}"),
     ]
+
+
+async def test_sending_waits_for_four_sequential_raida_round_trips(
+    step_client: httpx.AsyncClient, world: World, raida_admin: Any
+) -> None:
+    await raida_admin.faults(latency_ms=ROUND_TRIP_MS)
+    response = await step_client.post(
+        PATH, data={"task_id": T_NEW}, files=solution_file(), headers=world.headers()
+    )
+    assert response.status_code == 200
+    assert await raida_depth(raida_admin) == 4
+
+
+async def test_a_link_or_comment_adds_one_sequential_raida_round_trip(
+    step_client: httpx.AsyncClient, world: World, raida_admin: Any
+) -> None:
+    await raida_admin.faults(latency_ms=ROUND_TRIP_MS)
+    response = await step_client.post(
+        PATH,
+        data={"task_id": T_NEW, "solution_link": "https://example.org/work"},
+        files=solution_file(),
+        headers=world.headers(),
+    )
+    assert response.status_code == 200
+    assert await raida_depth(raida_admin) == 5
 
 
 async def test_a_second_send_is_task_completed(
