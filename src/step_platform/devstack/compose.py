@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .waiting import NotYet, wait_until
+
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 LOG_TAIL = 15
@@ -92,35 +94,46 @@ class ComposeProject:
         return states
 
     def wait_healthy(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            pending: list[str] = []
-            for info in self._states():
-                service = info["Config"]["Labels"].get("com.docker.compose.service", info["Name"])
-                state = info["State"]
-                health = (state.get("Health") or {}).get("Status")
-                if state["Status"] == "exited":
-                    if state.get("ExitCode") == 0 and health is None:
-                        continue  # a one-shot job (configs-load) that finished
-                    raise ComposeError(
-                        f"service {service} exited (code {state.get('ExitCode')}); "
-                        f"its log ends with:\n{self.log_tail(service)}"
-                    )
-                if health == "unhealthy":
-                    raise ComposeError(
-                        f"service {service} is unhealthy; its log ends with:\n"
-                        + self.log_tail(service)
-                    )
-                if health not in (None, "healthy") or state["Status"] != "running":
-                    pending.append(service)
-            if not pending and self.container_ids():
-                return
-            if time.monotonic() > deadline:
+        wait_until(
+            self._all_healthy,
+            deadline=time.monotonic() + self.timeout,
+            interval=1.0,
+            timed_out=self._not_healthy,
+        )
+
+    def _all_healthy(self) -> None:
+        """Every service healthy or running (a one-shot job done); an exited or unhealthy one
+        ends the wait with its log; else `NotYet` naming the pending services."""
+        pending: list[str] = []
+        for info in self._states():
+            service = info["Config"]["Labels"].get("com.docker.compose.service", info["Name"])
+            state = info["State"]
+            health = (state.get("Health") or {}).get("Status")
+            if state["Status"] == "exited":
+                if state.get("ExitCode") == 0 and health is None:
+                    continue  # a one-shot job (configs-load) that finished
                 raise ComposeError(
-                    f"not healthy in {self.timeout:.0f} s: {', '.join(sorted(set(pending)))}; "
-                    f"the log of {pending[0]} ends with:\n{self.log_tail(pending[0])}"
+                    f"service {service} exited (code {state.get('ExitCode')}); "
+                    f"its log ends with:\n{self.log_tail(service)}"
                 )
-            time.sleep(1.0)
+            if health == "unhealthy":
+                raise ComposeError(
+                    f"service {service} is unhealthy; its log ends with:\n" + self.log_tail(service)
+                )
+            if health not in (None, "healthy") or state["Status"] != "running":
+                pending.append(service)
+        if not pending and self.container_ids():
+            return
+        raise NotYet(", ".join(sorted(set(pending))))
+
+    def _not_healthy(self, pending: str) -> ComposeError:
+        if not pending:
+            return ComposeError(f"no containers in {self.timeout:.0f} s")
+        first = pending.split(", ")[0]
+        return ComposeError(
+            f"not healthy in {self.timeout:.0f} s: {pending}; "
+            f"the log of {first} ends with:\n{self.log_tail(first)}"
+        )
 
     def log_tail(self, service: str, lines: int = LOG_TAIL) -> str:
         try:

@@ -34,6 +34,7 @@ from .postgres import ProviderError
 from .processes import StartError
 from .simulators import RaidaAdmin, user_token
 from .stack import Progress, Stack, StackConfig
+from .waiting import NotYet, wait_until
 
 # A user of the raida-mock seed with applications in every status, so "my tasks" and
 # "history" show something from the first request on.
@@ -135,16 +136,24 @@ def write_headers_file(path: Path, token: str, project_id: str) -> None:
 
 def wait_for_consumer(stack: Stack, token: str, name: str = "step") -> list[str] | None:
     """The types `name` registered with the configs service, once it has (None: not in time)."""
-    deadline = time.monotonic() + REGISTRATION_WAIT
     url = f"{stack.url('configs')}/configs/_consumers/{name}/"
     with httpx.Client(trust_env=False, timeout=2.0) as client:
-        while True:
+
+        def probe() -> list[str]:
             response = client.get(url, headers={"Authorization": f"Bearer {token}"})
-            if response.status_code == 200:
-                return list(response.json()["consumer"]["types"])
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.2)
+            if response.status_code != 200:
+                raise NotYet(str(response.status_code))
+            return list(response.json()["consumer"]["types"])
+
+        try:
+            return wait_until(
+                probe,
+                deadline=time.monotonic() + REGISTRATION_WAIT,
+                interval=0.2,
+                timed_out=NotYet,
+            )
+        except NotYet:
+            return None
 
 
 def contracts_summary(stack: Stack, types: list[str] | None, headers_file: Path) -> str:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from .waiting import NotYet, wait_until
+
 log = logging.getLogger("step_platform.devstack")
 
 
@@ -319,13 +321,18 @@ def start_postgres(
 
 
 def wait_ready(server: PostgresServer, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+
+    def probe() -> None:
         try:
             server._admin("SELECT 1")
-            return
-        except Exception as exc:
-            last = exc
-            time.sleep(0.2)
-    raise ProviderError(f"Postgres from {server.provider} did not answer: {last}")
+        except Exception as exc:  # whatever the driver raises while the server starts
+            raise NotYet(repr(exc)) from None
+
+    wait_until(
+        probe,
+        deadline=time.monotonic() + timeout,
+        interval=0.2,
+        timed_out=lambda last: ProviderError(
+            f"Postgres from {server.provider} did not answer: {last}"
+        ),
+    )

@@ -12,11 +12,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
+
+from .waiting import NotYet, wait_until
 
 
 class StartError(RuntimeError):
@@ -112,25 +113,27 @@ def wait_http(
     ready: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200,
 ) -> httpx.Response:
     """Poll `url` until `ready` says yes; fail fast when the process exits, late at `deadline`."""
-    last = "no answer yet"
     with httpx.Client(timeout=2.0, trust_env=False) as client:
-        while True:
+
+        def probe() -> httpx.Response:
             if not proc.alive():
-                code = proc.exit_code()
                 raise StartError(
-                    f"{proc.name} exited (code {code}) before it was ready; "
+                    f"{proc.name} exited (code {proc.exit_code()}) before it was ready; "
                     f"its log {proc.log_path} ends with:\n{proc.tail()}"
                 )
             try:
                 response = client.get(url, headers=dict(headers or {}))
-                if ready(response):
-                    return response
-                last = f"{response.status_code} {response.text[:200]}"
             except httpx.HTTPError as exc:
-                last = type(exc).__name__
-            if time.monotonic() > deadline:
-                raise StartError(
-                    f"{proc.name} was not ready at {url} in time (last: {last}); "
-                    f"see {proc.log_path}"
-                )
-            time.sleep(0.1)
+                raise NotYet(type(exc).__name__) from None
+            if not ready(response):
+                raise NotYet(f"{response.status_code} {response.text[:200]}")
+            return response
+
+        return wait_until(
+            probe,
+            deadline=deadline,
+            interval=0.1,
+            timed_out=lambda last: StartError(
+                f"{proc.name} was not ready at {url} in time (last: {last}); see {proc.log_path}"
+            ),
+        )

@@ -205,26 +205,42 @@ def validate_item(
         return None, {"non_field_errors": [not_a_dict(body)]}
     errors: Errors = {}
     item = WriteItem(id=None)
+    item.id = _item_id(body, mode, url_id, errors)
+    _columns(kind, body, mode, item, errors)
+    if "meta" in body:
+        item.meta = _meta(body["meta"], mode, errors)
+    elif mode is Mode.CREATE:
+        item.meta = {"status": "active", "flags": 0}
+    _data(body.get("data"), "data" in body, mode, item, errors)
+    return (None, errors) if errors else (item, {})
 
-    raw_id = body.get("id")
-    if mode is Mode.CREATE:
-        if raw_id is not None:
-            item.id = parse_uuid(raw_id)
-            if item.id is None:
-                errors["id"] = [INVALID_UUID]
-    elif url_id is not None:
-        item.id = url_id
-        if "id" in body and parse_uuid(raw_id) != url_id:
+
+def _item_id(
+    body: dict[str, Any], mode: Mode, url_id: uuid.UUID | None, errors: Errors
+) -> uuid.UUID | None:
+    """A create may name its id; a single write takes the URL's (a body id must equal it);
+    a bulk update or patch must name each item's."""
+    raw = body.get("id")
+    if url_id is not None and mode is not Mode.CREATE:
+        if "id" in body and parse_uuid(raw) != url_id:
             errors["id"] = [ID_MISMATCH]
-    elif "id" not in body:
+        return url_id
+    if mode is not Mode.CREATE and "id" not in body:
         errors["id"] = [REQUIRED]
-    elif raw_id is None:
-        errors["id"] = [NULL]
-    else:
-        item.id = parse_uuid(raw_id)
-        if item.id is None:
-            errors["id"] = [INVALID_UUID]
+        return None
+    if raw is None:
+        if mode is not Mode.CREATE:
+            errors["id"] = [NULL]
+        return None
+    parsed = parse_uuid(raw)
+    if parsed is None:
+        errors["id"] = [INVALID_UUID]
+    return parsed
 
+
+def _columns(kind: Kind, body: dict[str, Any], mode: Mode, item: WriteItem, errors: Errors) -> None:
+    """The kind's writable columns: absent ones keep (PATCH) or take their default, `null`
+    only where the column is nullable, every other value parsed by its column type."""
     for column in kind.writable:
         if column.name not in body:
             if mode is Mode.PATCH:
@@ -246,13 +262,6 @@ def validate_item(
             errors[column.name] = [error]
         else:
             item.values[column.name] = value
-
-    if "meta" in body:
-        item.meta = _meta(body["meta"], mode, errors)
-    elif mode is Mode.CREATE:
-        item.meta = {"status": "active", "flags": 0}
-    _data(body.get("data"), "data" in body, mode, item, errors)
-    return (None, errors) if errors else (item, {})
 
 
 def validate_items(

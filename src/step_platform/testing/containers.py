@@ -24,6 +24,7 @@ from testcontainers.core.network import Network
 from step_platform.devstack.simulators import RaidaAdmin, minted_token, public_key_pem, user_token
 from step_platform.devstack.stack import RAIDA_PASSWORD, RAIDA_USER
 
+from ..devstack.waiting import NotYet, wait_until
 from .daemon import (
     DAEMON_TIMEOUT,
     POSTGRES_IMAGE,
@@ -101,25 +102,28 @@ class ChainContainer(DockerContainer):
             return False
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        while True:
-            with daemon_calls(f"waiting for {self.label}"):
-                self.get_wrapped_container().reload()
-                status = self.get_wrapped_container().status
-            if status in ("exited", "dead"):
-                code = self.get_wrapped_container().attrs["State"].get("ExitCode")
-                raise ContainerStartError(
-                    f"{self.label} exited (code {code}) before it was ready; its log ends with:\n"
-                    + self.log_tail()
-                )
-            if status == "running" and self.ready():
-                return
-            if time.monotonic() > deadline:
-                raise ContainerStartError(
-                    f"{self.label} was not ready in {self.ready_timeout:.0f} s; "
-                    "its log ends with:\n" + self.log_tail()
-                )
-            time.sleep(0.25)
+        wait_until(
+            self._is_ready,
+            deadline=time.monotonic() + self.ready_timeout,
+            interval=0.25,
+            timed_out=lambda status: ContainerStartError(
+                f"{self.label} was not ready in {self.ready_timeout:.0f} s; "
+                "its log ends with:\n" + self.log_tail()
+            ),
+        )
+
+    def _is_ready(self) -> None:
+        with daemon_calls(f"waiting for {self.label}"):
+            self.get_wrapped_container().reload()
+            status = self.get_wrapped_container().status
+        if status in ("exited", "dead"):
+            code = self.get_wrapped_container().attrs["State"].get("ExitCode")
+            raise ContainerStartError(
+                f"{self.label} exited (code {code}) before it was ready; its log ends with:\n"
+                + self.log_tail()
+            )
+        if status != "running" or not self.ready():
+            raise NotYet(status)
 
     # --- what tests read ----------------------------------------------------------------
 
