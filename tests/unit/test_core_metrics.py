@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 from collections.abc import AsyncIterator
 
 import httpx
@@ -174,3 +175,25 @@ async def test_a_call_its_caller_gave_up_on_is_counted_as_cancelled() -> None:
             await pending
     text = metrics.exposition().decode()
     assert value(text, "upstream_requests_total", upstream="slow", outcome="cancelled") == 1
+
+
+async def test_a_scrape_racing_a_starting_worker_waits_for_its_file(tmp_path) -> None:
+    # a worker that is starting has created its file but not yet written its header
+    starting = tmp_path / "counter_4242.db"
+    starting.write_bytes(b"")
+    metrics = Metrics(str(tmp_path))
+
+    async def worker_writes_its_header() -> None:
+        await asyncio.sleep(0.03)
+        starting.unlink()  # (or filled in): either way the next read succeeds
+
+    writer = asyncio.create_task(worker_writes_its_header())
+    text = await metrics.exposition_retrying(attempts=50, pause=0.01)
+    await writer
+    assert isinstance(text, bytes)
+
+
+async def test_a_file_that_stays_broken_is_an_error_not_a_hang(tmp_path) -> None:
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    with pytest.raises(struct.error):
+        await Metrics(str(tmp_path)).exposition_retrying(attempts=3, pause=0.001)

@@ -13,6 +13,8 @@ variable is only needed where one host runs several workers.
 
 from __future__ import annotations
 
+import asyncio
+import struct
 import time
 from collections.abc import Sequence
 
@@ -81,17 +83,32 @@ class Metrics:
         self.upstream_latency.labels(upstream).observe(seconds)
 
     def exposition(self) -> bytes:
-        """The text format: this process's registry, or every worker's when multi-process."""
+        """The text format: this process's registry, or every worker's when multi-process.
+
+        Raises `struct.error` while a worker that is just starting has created its file but
+        not yet written its header (a scrape racing a worker's start): `exposition_retrying`.
+        """
         if not self.multiprocess_dir:
             return generate_latest(self.registry)
         merged = CollectorRegistry()
         MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
 
+    async def exposition_retrying(self, attempts: int = 5, pause: float = 0.02) -> bytes:
+        """`exposition`, read again while a starting worker's file is still empty."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.exposition()
+            except struct.error:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
 
 def metrics_route(metrics: Metrics) -> Route:
     async def endpoint(request: Request) -> Response:
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await metrics.exposition_retrying(), media_type=CONTENT_TYPE_LATEST)
 
     return Route(METRICS_PATH, endpoint, methods=["GET", "HEAD"])
 

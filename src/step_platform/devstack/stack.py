@@ -344,8 +344,16 @@ class Stack(Addresses):
                 if c.runs(base_of(n))
             ]
             with self.progress.step("configs, step") as note:
-                for name in second:
+                configs = [n for n in second if base_of(n) == "configs"]
+                for name in configs:
                     self._spawn(name)
+                if self.internal_proxies():
+                    # step reaches configs through nginx, which rests (for 10 s) an instance
+                    # that refused a connection: let every configs instance listen first
+                    self._wait_ready(configs)
+                for name in second:
+                    if name not in configs:
+                        self._spawn(name)
                 self._wait_ready(second)
                 note(f"ports {self.ports.configs}, {', '.join(map(str, self.ports.step))}")
             with self.progress.step("config set") as note:
