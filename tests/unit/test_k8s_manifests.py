@@ -47,8 +47,6 @@ SEED_ENV = {
 # Images that are not ours: dev's Postgres (prod's comes from the CloudNativePG operator); the
 # alpine image's fixed uid 70 lets the pod declare runAsUser, as runAsNonRoot needs.
 THIRD_PARTY_IMAGES = {"postgres:16-alpine"}
-# What `make images` builds, while the Makefile has no such target (then this list is used).
-DECLARED_IMAGES = {"step-platform:latest"}
 
 
 @pytest.fixture(scope="module")
@@ -340,11 +338,10 @@ def test_prod_postgres_max_connections_cover_every_registry_pool(docs) -> None:
 
 def make_images() -> set[str]:
     """The images `make images` builds: `-t NAME` in its recipe, or the `IMAGES` of the module
-    it runs; the declared list while the Makefile has no such target."""
+    it runs."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = re.search(r"^images:.*\n((?:\t.*\n?)+)", makefile, re.MULTILINE)
-    if recipe is None:
-        return DECLARED_IMAGES
+    assert recipe is not None, "the Makefile has no `images` target"
     tags = set(re.findall(r"(?:-t|--tag)[ =](\S+)", recipe.group(1)))
     module = re.search(r"-m (step_platform\.[\w.]+)", recipe.group(1))
     if not tags and module:
