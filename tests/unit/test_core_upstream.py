@@ -25,7 +25,7 @@ from step_platform.core.upstream import (
     create_client,
     json_of,
 )
-from step_platform.devstack.postgres import free_port
+from step_platform.devstack.ports import free_ports
 
 pytestmark = pytest.mark.anyio
 
@@ -62,7 +62,7 @@ async def server_url() -> AsyncIterator[str]:
             Route("/missing", missing),
         ]
     )
-    port = free_port()
+    (port,) = free_ports(1)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -93,7 +93,7 @@ def test_idle_connections_are_dropped_before_uvicorn_would_close_them() -> None:
 
 
 async def test_refused_connection_is_503_unavailable() -> None:
-    async with create_client(f"http://127.0.0.1:{free_port()}") as client:
+    async with create_client(f"http://127.0.0.1:{free_ports(1)[0]}") as client:
         with pytest.raises(UpstreamUnavailable) as info:
             await call(client, "registry", "GET", "/")
     assert info.value.status == 503

@@ -7,8 +7,6 @@ process with `transports={"configs": ASGITransport(configs_app), "raida": ASGITr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -32,6 +30,7 @@ from ..core.hardening_docs import with_hardening
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
 from ..core.responses import JSON
+from ..core.tasks import cancel_and_wait
 from ..core.upstream import create_client
 from .configs_client import CHANGES_PATH, ConfigsClient
 from .deadline import DeadlineMiddleware, default_request_deadline
@@ -189,10 +188,7 @@ def create_app(
             finally:
                 if feed is not None:
                     await feed.stop()
-                if registering is not None:
-                    registering.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await registering
+                await cancel_and_wait(registering)
                 api.configs = None
                 api.raida = None
 

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from .changes import ChangeSignal
+from .tasks import cancel_and_wait
 
 log = logging.getLogger("step_platform.feed")
 
@@ -63,11 +64,8 @@ class FeedFollower:
                 await asyncio.wait_for(self.following.wait(), ready_timeout)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def poll(self) -> None:
         """One request: where the feed is (first), else the changes after our index."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from .ports import free_ports
 from .waiting import NotYet, wait_until
 
 log = logging.getLogger("step_platform.devstack")
@@ -190,13 +191,6 @@ def find_pg_bin() -> str | None:
     return os.path.dirname(candidates[0]) if candidates else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _as_postgres_user() -> list[str]:
     if os.geteuid() != 0:
         return []
@@ -224,7 +218,7 @@ def local_binaries_provider(env: Mapping[str, str]) -> PostgresServer | None:
         shutil.chown(base, "postgres")
         shutil.chown(sockdir, "postgres")
         os.chmod(base, 0o755)
-    port = free_port()
+    (port,) = free_ports(1)
     run: dict[str, Any] = dict(capture_output=True, text=True, check=False)
     init = subprocess.run(
         [*prefix, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",

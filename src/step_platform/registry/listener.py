@@ -18,6 +18,7 @@ from collections.abc import Callable
 import asyncpg
 
 from ..core.changes import ChangeSignal
+from ..core.tasks import cancel_and_wait
 from .db import connect_once
 
 log = logging.getLogger("step_platform.registry.listener")
@@ -52,11 +53,8 @@ class RevisionListener:
         self._task = asyncio.create_task(self._run(), name="revision-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def _on_notification(
         self,
