@@ -140,6 +140,13 @@ def token_env(user_center_url: str) -> dict[str, str]:
     return {"ACCESS_TOKEN_PUBLIC_KEY": pem.replace("\n", "\\n"), "JWT_ALGORITHM": "RS256"}
 
 
+def report(text: str, out: str | Path | None) -> None:
+    """A benchmark's markdown: printed, and written to `--out` when given."""
+    print(text)
+    if out:
+        Path(out).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
 def percentile(samples: Sequence[float], p: float) -> float:
     """The p-th percentile (nearest rank) of `samples` in seconds, returned in milliseconds."""
     ordered = sorted(samples)

@@ -16,7 +16,7 @@ import timeit
 from pathlib import Path
 from typing import Any
 
-from common import machine
+from common import machine, report
 
 from step_platform.configs.consumers import CONSUMERS_PROJECT, ConsumerBook
 from step_platform.configs.contracts import violations
@@ -83,9 +83,7 @@ def main() -> int:
         "Command: `.venv/bin/python bench/config_format_bench.py`",
     ]
     text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    report(text, args.out)
     return 0
 
 

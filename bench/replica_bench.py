@@ -35,6 +35,7 @@ from common import (
     load_seed_configs,
     machine,
     percentile,
+    report,
     service_process,
     token_env,
     user_center_env,
@@ -252,9 +253,7 @@ def main() -> int:
             results.append(run(sc, urls, procs, args.clients, args.seconds))
 
     text = markdown(results, args, command)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    report(text, args.out)
     return 0
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
-from common import free_port, machine, percentile, token_env, user_center_env, workspace
+from common import free_port, machine, percentile, report, token_env, user_center_env, workspace
 
 from step_platform.devstack.processes import ManagedProcess, serve_argv, wait_http
 from step_platform.devstack.simulators import user_token
@@ -224,9 +224,7 @@ def main() -> int:
             )
 
     text = markdown(args, woken, writes, idle, command)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    report(text, args.out)
     return 0
 
 

@@ -22,25 +22,24 @@ def run_mypy(*files: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def core_module(tmp: Path, name: str, source: str) -> Path:
+    """A module of `step_platform.core` (strictly checked) written under `tmp`."""
+    package = tmp / "step_platform" / "core"
+    package.mkdir(parents=True)
+    (tmp / "step_platform" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    module = package / f"{name}.py"
+    module.write_text(source)
+    return module
+
+
 def test_a_type_error_in_core_fails_the_check(tmp_path: Path) -> None:
-    leak = tmp_path / "step_platform" / "core"
-    leak.mkdir(parents=True)
-    (tmp_path / "step_platform" / "__init__.py").write_text("")
-    (leak / "__init__.py").write_text("")
-    bad = leak / "typo.py"
-    bad.write_text('def port() -> int:\n    return "8000"\n')
-    result = run_mypy(bad)
+    result = run_mypy(core_module(tmp_path, "typo", 'def port() -> int:\n    return "8000"\n'))
     assert result.returncode == 1, result.stdout
     assert 'Incompatible return value type (got "str", expected "int")' in result.stdout
 
 
 def test_an_untyped_function_in_core_fails_the_strict_check(tmp_path: Path) -> None:
-    leak = tmp_path / "step_platform" / "core"
-    leak.mkdir(parents=True)
-    (tmp_path / "step_platform" / "__init__.py").write_text("")
-    (leak / "__init__.py").write_text("")
-    bad = leak / "untyped.py"
-    bad.write_text("def port(value):\n    return value\n")
-    result = run_mypy(bad)
+    result = run_mypy(core_module(tmp_path, "untyped", "def port(value):\n    return value\n"))
     assert result.returncode == 1, result.stdout
     assert "[no-untyped-def]" in result.stdout
