@@ -81,7 +81,8 @@ class Demo:
 
 def demo_env(ports: PortMap, state: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "STEP_DATABASE"))}
-    env["STEP_STATE_DIR"] = str(state)
+    # the default state dir, relative to the working directory, as a user runs it
+    env.pop("STEP_STATE_DIR", None)
     env["STEP_DEMO_PORTS"] = (
         f"configs={ports.configs},registry={ports.registry},step={ports.step[0]},"
         f"raida={ports.raida},user_center={ports.user_center}"
@@ -97,6 +98,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     proc = subprocess.Popen(
         [*CLI, "demo", "--port", str(ports.nginx)],
         env=env,
+        cwd=state.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -107,9 +109,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         running.wait_for(r"^Try:")
         yield running
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the test failed before its own Ctrl-C
-            proc.wait(10)
+        if proc.poll() is None:  # the test failed before its own Ctrl-C: send it now, so the
+            proc.send_signal(signal.SIGINT)  # demo stops what it started (its own sessions)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
 
@@ -222,7 +228,8 @@ def test_the_summary_names_the_project_and_a_ready_token(demo: Demo) -> None:
 def test_demo_check_runs_the_journey_against_the_running_demo(demo: Demo) -> None:
     result = subprocess.run(
         [*CLI, "demo", "--check", "--port", str(demo.ports.nginx)],
-        env=demo.env, capture_output=True, text=True, timeout=180, check=False,
+        env=demo.env, cwd=demo.state.parent, capture_output=True, text=True,
+        timeout=180, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "the running demo" in result.stdout
@@ -232,7 +239,8 @@ def test_demo_check_runs_the_journey_against_the_running_demo(demo: Demo) -> Non
 def test_a_second_demo_on_taken_ports_is_one_clear_line(demo: Demo) -> None:
     result = subprocess.run(
         [*CLI, "demo", "--port", str(demo.ports.nginx)],
-        env=demo.env, capture_output=True, text=True, timeout=120, check=False,
+        env=demo.env, cwd=demo.state.parent, capture_output=True, text=True,
+        timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 1
     errors = result.stderr.strip().splitlines()

@@ -429,7 +429,7 @@ class Stack(Addresses):
         self._nginx_prefix = prefix
         nginx_conf.prepare_prefix(prefix)
         conf = os.path.join(prefix, "nginx.conf")
-        logs = self.config.logs
+        logs = self.config.logs.resolve()  # nginx reads relative paths from its prefix
         for name in ("nginx-error.log", "nginx-access.log"):  # one run, one log
             (logs / name).write_bytes(b"")
         rendered = nginx_conf.render_main(self.nginx_site(), prefix, logs=str(logs))
