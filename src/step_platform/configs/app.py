@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import httpx
 from starlette.applications import Starlette
@@ -34,6 +35,18 @@ from .routes import CacheKey, ConfigsEndpoints, Fetched, project_of, registry_re
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
 DEFAULT_OVERRIDE_ROLE = "configs:override"
+
+
+class State(TypedDict):
+    """What the lifespan opens; handlers read it from `request.state` (Starlette copies it into
+    every request's scope).
+
+    registry  the registry client (its HTTP connection pool closes on shutdown)
+    feed      the follower of the registry's change feed, on that same client
+    """
+
+    registry: RegistryClient
+    feed: FeedFollower
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,7 @@ def create_app(
     metrics = settings.common.metrics()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
         http = create_client(
             settings.registry_url,
             connect_timeout=settings.common.connect_timeout,
@@ -118,13 +131,11 @@ def create_app(
             metrics=metrics,
         )
         async with http:
-            app.state.registry = RegistryClient(http)
             feed = FeedFollower(http, CHANGES_PATH, signal, timeout=settings.common.timeout)
-            app.state.feed = feed
             if cache.enabled:  # cached sets are dropped through the feed: follow it now
                 await feed.start(ready_timeout=settings.common.connect_timeout)
             try:
-                yield
+                yield {"registry": RegistryClient(http), "feed": feed}
             finally:
                 await feed.stop()
 
@@ -149,6 +160,4 @@ def create_app(
         inner=[Middleware(IdempotencyMiddleware, store=MemoryKeys())],
         metrics=metrics,
     )
-    app.state.cache = cache
-    app.state.signal = signal
     return app

@@ -31,6 +31,7 @@ from ..core.auth import Principal, TokenVerifier, forbidden
 from ..core.cache import TtlCache
 from ..core.changes import ChangeSignal
 from ..core.errors import ApiError
+from ..core.feed import FeedFollower
 from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
 from ..core.locks import KeyedLock
@@ -88,8 +89,15 @@ def ok(message: str, status: int = 200, **body: Any) -> Response:
 
 
 def registry(request: Request) -> RegistryClient:
-    client: RegistryClient = request.app.state.registry
+    """The registry client the lifespan opened (`app.State`)."""
+    client: RegistryClient = request.state.registry
     return client
+
+
+def feed(request: Request) -> FeedFollower:
+    """The change-feed follower the lifespan made (`app.State`)."""
+    follower: FeedFollower = request.state.feed
+    return follower
 
 
 async def registry_ready(request: Request) -> None:
@@ -278,7 +286,7 @@ class ConfigsEndpoints:
         types = None if raw_types is None else parse_types(raw_types)
         watch = parse_watch(request.query_params, "ru")
         if watch is not None:
-            request.app.state.feed.ensure_started()
+            feed(request).ensure_started()
         key: CacheKey = (context.project_id, context.account_id, types)
         client = registry(request)
 
