@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from step_platform.configs.app import Settings, create_app
+from step_platform.configs.app import DEFAULT_CACHE_TTL, Settings, create_app
 from step_platform.configs.registry_client import list_params
 from step_platform.core.settings import ConfigError
 from tests.keys import ec_key
@@ -43,7 +43,7 @@ def test_the_seed_env_works_unchanged(seed_env, public_pem):
 def test_defaults_of_the_new_variables(seed_env):
     settings = Settings.from_env(seed_env)
     assert settings.write_role == "configs:write"
-    assert settings.cache_ttl == 0
+    assert settings.cache_ttl == DEFAULT_CACHE_TTL > 0  # on: kept right by the change feed
     assert settings.auth.issuer is None
     assert (settings.common.connect_timeout, settings.common.timeout) == (2.0, 10.0)
 
@@ -61,6 +61,11 @@ def test_new_variables_are_read(seed_env):
     assert settings.cache_ttl == 2.5
     assert settings.auth.issuer == "user-center"
     assert (settings.common.connect_timeout, settings.common.timeout) == (0.5, 3.0)
+
+
+def test_a_cache_ttl_of_zero_turns_the_cache_off(seed_env):
+    seed_env["CONFIGS_CACHE_TTL"] = "0"
+    assert Settings.from_env(seed_env).cache_ttl == 0
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,9 @@ from .routes import CacheKey, ConfigsEndpoints, Fetched, project_of, registry_re
 SERVICE = "configs"
 DEFAULT_WRITE_ROLE = "configs:write"
 DEFAULT_OVERRIDE_ROLE = "configs:override"
+# an upper bound only: a cached set is dropped as soon as the registry's change feed names its
+# project, and none is served while the feed is down or behind (`core.feed.FeedFollower.live`)
+DEFAULT_CACHE_TTL = 30.0
 
 
 class State(TypedDict):
@@ -60,7 +63,9 @@ class Settings:
                    valid token write, as the original does
     override_role  role that may force a write that breaks a registered consumer with
                    `X-Consumer-Override: <reason>` (`CONFIGS_OVERRIDE_ROLE`); "" disables it
-    cache_ttl      seconds a resolved config set is reused (`CONFIGS_CACHE_TTL`); 0 disables
+    cache_ttl      seconds a resolved config set may be reused at most (`CONFIGS_CACHE_TTL`,
+                   DEFAULT_CACHE_TTL); served only while the change feed is live; 0 turns
+                   the cache off
     cache_max_entries  bound on cached config sets (oldest dropped first)
     common         DEBUG, ALLOWED_HOSTS, instance id, body limit, upstream timeouts
     """
@@ -69,7 +74,7 @@ class Settings:
     auth: AuthSettings
     write_role: str = DEFAULT_WRITE_ROLE
     override_role: str = DEFAULT_OVERRIDE_ROLE
-    cache_ttl: float = 0.0
+    cache_ttl: float = DEFAULT_CACHE_TTL
     cache_max_entries: int = 10_000
     common: CommonSettings = field(default_factory=CommonSettings)
     registry_token: str = field(default="", repr=False)  # REGISTRY_API_TOKEN, sent when set
@@ -88,7 +93,7 @@ class Settings:
             auth=AuthSettings.from_env(e),
             write_role=env.optional(e, "CONFIGS_WRITE_ROLE", DEFAULT_WRITE_ROLE),
             override_role=env.optional(e, "CONFIGS_OVERRIDE_ROLE", DEFAULT_OVERRIDE_ROLE),
-            cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", 0.0),
+            cache_ttl=env.number(e, "CONFIGS_CACHE_TTL", DEFAULT_CACHE_TTL),
             common=CommonSettings.from_env(e, hosts_var="ALLOWED_HOSTS", sep=","),
             registry_token=env.optional(e, "REGISTRY_API_TOKEN") or "",
         )
@@ -131,7 +136,15 @@ def create_app(
             metrics=metrics,
         )
         async with http:
-            feed = FeedFollower(http, CHANGES_PATH, signal, timeout=settings.common.timeout)
+            # the first answer after a start or an outage drops every cached set: changes may
+            # have gone unheard meanwhile
+            feed = FeedFollower(
+                http,
+                CHANGES_PATH,
+                signal,
+                timeout=settings.common.timeout,
+                on_resume=cache.clear,
+            )
             if cache.enabled:  # cached sets are dropped through the feed: follow it now
                 await feed.start(ready_timeout=settings.common.connect_timeout)
             try:

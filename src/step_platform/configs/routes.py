@@ -275,7 +275,8 @@ class ConfigsEndpoints:
     # --- handlers ------------------------------------------------------------------------
 
     async def read(self, request: Request, raw_types: str | None) -> Response:
-        """One registry call (or none, from the cache) resolving account over project level.
+        """One registry call (or none, from the cache while the change feed is live) resolving
+        account over project level.
 
         `raw_types` is the path's comma list, None for every type. The answer carries
         `X-Config-Index`; with `?index=N&wait=W` it is a blocking query (`core.watch`) woken
@@ -285,13 +286,16 @@ class ConfigsEndpoints:
         context = context_headers(request)
         types = None if raw_types is None else parse_types(raw_types)
         watch = parse_watch(request.query_params, "ru")
+        follower = feed(request)
         if watch is not None:
-            feed(request).ensure_started()
+            follower.ensure_started()
         key: CacheKey = (context.project_id, context.account_id, types)
         client = registry(request)
 
         async def fetch() -> Fetched:
-            cached = self.cache.get(key)
+            # a cached set is served only while the feed would have told us of any change to
+            # it; otherwise every read asks the registry (the cache is cleared on resumption)
+            cached = self.cache.get(key) if follower.live else None
             if cached is not None:
                 return cached
             generation = self.cache.generation(context.project_id)
@@ -300,7 +304,8 @@ class ConfigsEndpoints:
                 params = list_params(context.project_id, context.account_id, types)
                 rows, found = await client.list_indexed(params)
                 fetched = (resolve(rows, context.account_id, types), found)
-                self.cache.put(key, fetched, generation)
+                if follower.live:
+                    self.cache.put(key, fetched, generation)
                 return fetched
 
             if watch is None:  # a plain read starts its own: it sees every earlier write

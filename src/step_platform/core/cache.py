@@ -6,7 +6,9 @@ a write invalidates the whole group at once (a project-level change is visible f
 account of the project). Each group has a generation number, bumped by every invalidation: a
 read that started before a write may not store its (stale) answer afterwards. Changes made
 elsewhere are seen when the change signal (`core.changes`, fed by a change feed) names the
-group (`forget`), or when the entry expires if nothing does, which is why the TTL is short.
+group (`forget`). That holds only while the feed is live, so a user that relies on it serves
+and stores entries only then (the configs service: `core.feed.FeedFollower.live`, the cache
+cleared when the feed resumes); the TTL is the upper bound when nothing names the group.
 Authentication is never cached: the token is checked on every request before the cache.
 """
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -27,6 +28,9 @@ log = logging.getLogger("step_platform.feed")
 
 WAIT = 30.0
 MAX_BACKOFF = 5.0
+# changes per answer at most: the registry's page (`registry.revisions` uses it); an answer
+# this long means more were waiting
+PAGE = 1000
 
 
 class FeedFollower:
@@ -39,6 +43,8 @@ class FeedFollower:
         headers: Mapping[str, str] | None = None,
         wait: float = WAIT,
         timeout: float = 10.0,
+        on_resume: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
         self.path = path
@@ -46,9 +52,24 @@ class FeedFollower:
         self.headers = dict(headers or {})
         self.wait = wait
         self.timeout = timeout
+        self.on_resume = on_resume  # called by the first answer after a start or an outage
+        self.clock = clock
         self.index: int | None = None
         self.following = asyncio.Event()  # set while the feed answers
+        self.heard = float("-inf")  # when the last answer came (clock)
+        self.behind = False  # the last answer was a full page
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def live(self) -> bool:
+        """Every change up to about now has been heard: running, answering, caught up, and
+        heard from within the longest a long-poll may last (`wait` + `timeout`)."""
+        return (
+            self._task is not None
+            and self.following.is_set()
+            and not self.behind
+            and self.clock() - self.heard <= self.wait + self.timeout
+        )
 
     def ensure_started(self) -> None:
         """Follow from now on (a service starts following when its first watcher comes: the
@@ -66,10 +87,13 @@ class FeedFollower:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
+        self.following.clear()
 
     async def poll(self) -> None:
-        """One request: where the feed is (first), else the changes after our index."""
-        params = {} if self.index is None else {"index": str(self.index), "wait": f"{self.wait}s"}
+        """One request: where the feed is (first), else the changes after our index; after an
+        outage without waiting, so that the feed is known to be back at once."""
+        wait = self.wait if self.following.is_set() else 0.0
+        params = {} if self.index is None else {"index": str(self.index), "wait": f"{wait}s"}
         response = await self.http.get(
             self.path,
             params=params,
@@ -82,7 +106,12 @@ class FeedFollower:
         index, reset, changes = _parse(body)
         first = self.index is None
         self.index = index
-        self.following.set()
+        self.heard = self.clock()
+        self.behind = len(changes) >= PAGE
+        if not self.following.is_set():  # back after an outage (or first): start afresh
+            self.following.set()
+            if self.on_resume is not None:
+                self.on_resume()
         if reset or first:
             self.signal.notify_all()
             self.signal.index = max(self.signal.index, index)

@@ -27,6 +27,7 @@ from starlette.datastructures import QueryParams
 from ..core import context
 from ..core.actor import ACTOR_HEADER, MAX_ROLES, NAME, ROLES_HEADER
 from ..core.errors import ApiError
+from ..core.feed import PAGE as FEED_PAGE
 from ..core.ids import parse_uuid
 from .filters import MAX_LIMIT, QueryError, compile_address, parse_datetime
 from .kinds import KINDS, Kind
@@ -35,7 +36,7 @@ from .render import row as render_row
 
 DEFAULT_ACTOR = "registry"
 DEFAULT_PAGE = 100
-CHANGES_PAGE = 1000
+CHANGES_PAGE = FEED_PAGE  # a follower that gets a full page knows it is behind
 
 SET_CONTEXT = """
     SELECT set_config('step_platform.actor', $1, true),

@@ -3,6 +3,8 @@ and real failing upstreams (a closed port, a tiny HTTP server that stalls or err
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -14,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from step_platform.configs.app import create_app
+from step_platform.configs.registry_client import CHANGES_PATH
 from step_platform.seed import DEMO_PROJECT_ID
 from tests.fixtures.configs import (
     CONFIGS_BASE_URL,
@@ -60,28 +63,85 @@ async def writer(bearer: Bearer) -> dict[str, str]:
 StartConfigs = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
+class FeedCut(httpx.AsyncBaseTransport):
+    """Passes requests on, but can cut the change feed as a broken network would: while cut,
+    a feed request fails at once and the one in flight fails too; other requests pass.
+    `start_configs(..., feed_cut=FeedCut())` puts it in front of the registry."""
+
+    def __init__(self) -> None:
+        self.inner: httpx.AsyncBaseTransport | None = None  # set by `around`
+        self.cut = asyncio.Event()
+
+    def around(self, inner: httpx.AsyncBaseTransport) -> FeedCut:
+        self.inner = inner
+        return self
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert self.inner is not None, "FeedCut.around was not called"
+        if request.url.path != CHANGES_PATH:
+            return await self.inner.handle_async_request(request)
+        if self.cut.is_set():
+            raise httpx.ConnectError("the feed is cut", request=request)
+        answer = asyncio.ensure_future(self.inner.handle_async_request(request))
+        cut = asyncio.ensure_future(self.cut.wait())
+        await asyncio.wait({answer, cut}, return_when=asyncio.FIRST_COMPLETED)
+        if answer.done():
+            cut.cancel()
+            return answer.result()
+        answer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await answer
+        raise httpx.ReadError("the feed was cut", request=request)
+
+    async def aclose(self) -> None:
+        if self.inner is not None:
+            await self.inner.aclose()
+
+
+@pytest.fixture
+def configs_states() -> list[dict[str, Any]]:
+    """The lifespan state (`configs.app.State`) of each service `start_configs` started."""
+    return []
+
+
+def keeping_state(app: ASGIApp, states: list[dict[str, Any]]) -> ASGIApp:
+    """`app`, keeping the state mapping its lifespan fills (the same one requests see)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            states.append(scope["state"])
+        await app(scope, receive, send)
+
+    return wrapped
+
+
 @pytest.fixture
 def start_configs(
-    user_center: Any, registry_calls: list[httpx.Request]
+    user_center: Any, registry_calls: list[httpx.Request], configs_states: list[dict[str, Any]]
 ) -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
     """`async with start_configs(registry=app_or_None, **settings) as client:` another set-up.
 
     `registry` is an ASGI app reached in process (recorded in `registry_calls`), or None to
-    reach `registry_url` over real sockets.
+    reach `registry_url` over real sockets; `feed_cut` (a `FeedCut`) goes in front of it. The
+    lifespan state of each service started lands in `configs_states`.
     """
 
     @asynccontextmanager
     async def start(
-        registry: ASGIApp | None = None, **changes: Any
+        registry: ASGIApp | None = None,
+        feed_cut: FeedCut | None = None,
+        **changes: Any,
     ) -> AsyncIterator[httpx.AsyncClient]:
-        transports = {}
+        transports: dict[str, httpx.AsyncBaseTransport] = {}
         if registry is not None:
             transports["registry"] = RecordingTransport(
                 httpx.ASGITransport(app=registry), registry_calls
             )
+            if feed_cut is not None:
+                transports["registry"] = feed_cut.around(transports["registry"])
         changes.setdefault("registry_url", REGISTRY_BASE_URL)
         settings = configs_settings(user_center.public_key_pem, **changes)
-        app = create_app(settings, transports=transports)
+        app = keeping_state(create_app(settings, transports=transports), configs_states)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url=CONFIGS_BASE_URL) as c:

@@ -1,12 +1,52 @@
-"""The optional config-set cache (CONFIGS_CACHE_TTL), invalidated by this instance's writes."""
+"""The config-set cache (CONFIGS_CACHE_TTL, on by default): invalidated by this instance's
+writes and by the registry's change feed, and bypassed whenever that feed is not live.
+
+Registry calls are counted exactly (`registry_calls`, the feed's own long-poll excluded). A
+change made elsewhere reaches an instance through the feed, milliseconds later: the tests wait
+for the instance's feed to have heard of a write (`heard`) before the read that must see it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
 import pytest
 
-from .conftest import A, P
+from step_platform.configs.app import DEFAULT_CACHE_TTL
+from step_platform.core.feed import FeedFollower
+
+from .conftest import A, FeedCut, P
 
 pytestmark = pytest.mark.anyio
+
+URL = "/configs/a/"
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait (polling) until `condition()` holds; fail after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def heard(follower: FeedFollower, registry_client: httpx.AsyncClient) -> None:
+    """Wait until the instance's feed has heard of every change the registry has made."""
+    latest = (await registry_client.get("/api/changes/")).json()["index"]
+    await until(lambda: follower.index is not None and follower.index >= latest)
+
+
+def feed_of(states: list[dict[str, Any]], number: int = 0) -> FeedFollower:
+    follower: FeedFollower = states[number]["feed"]
+    return follower
+
+
+async def data(client: httpx.AsyncClient, headers: dict[str, str]) -> Any:
+    response = await client.get(URL, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
 
 
 async def test_without_a_ttl_every_read_asks_the_registry(
@@ -68,3 +108,123 @@ async def test_a_cached_answer_still_needs_a_valid_token(
             "/configs/a/", headers={"Project-ID": P, "Authorization": "Bearer x"}
         )
     assert response.status_code == 401
+
+
+async def test_by_default_repeated_reads_ask_the_registry_once_while_the_feed_is_live(
+    start_configs, registry_app, reader, load_configs, registry_calls, configs_states
+):
+    await load_configs(P, {"a": 1})
+    async with start_configs(registry_app, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        assert feed_of(configs_states).live
+        answers = [await data(client, reader) for _ in range(5)]
+    assert answers == [{"a": 1}] * 5
+    assert len(registry_calls) == 1
+
+
+async def test_a_write_straight_to_the_registry_is_seen_by_the_next_read(
+    start_configs,
+    registry_app,
+    registry_client,
+    reader,
+    load_configs,
+    registry_calls,
+    configs_states,
+):
+    await load_configs(P, {"a": 1})
+    async with start_configs(registry_app, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        assert [await data(client, reader) for _ in range(2)] == [{"a": 1}] * 2
+        await load_configs(P, {"a": 2})  # not through this instance
+        await heard(feed_of(configs_states), registry_client)
+        after = [await data(client, reader) for _ in range(2)]
+    assert after == [{"a": 2}] * 2
+    assert len(registry_calls) == 2  # one per version of the set
+
+
+async def test_a_write_through_another_instance_is_seen_by_the_next_read(
+    start_configs,
+    registry_app,
+    registry_client,
+    reader,
+    writer,
+    load_configs,
+    registry_calls,
+    configs_states,
+):
+    await load_configs(P, {"a": 1})
+    async with (
+        start_configs(registry_app, cache_ttl=DEFAULT_CACHE_TTL) as client,
+        start_configs(registry_app, cache_ttl=DEFAULT_CACHE_TTL) as other,
+    ):
+        assert [await data(client, reader) for _ in range(2)] == [{"a": 1}] * 2
+        written = await other.put(URL, json={"data": 2}, headers=writer)
+        assert written.status_code == 200, written.text
+        await heard(feed_of(configs_states, 0), registry_client)
+        before = len(registry_calls)
+        after = [await data(client, reader) for _ in range(2)]
+    assert after == [{"a": 2}] * 2
+    assert len(registry_calls) - before == 1
+
+
+async def test_with_the_feed_cut_every_read_asks_the_registry_and_sees_every_write(
+    start_configs, registry_app, reader, load_configs, registry_calls, configs_states
+):
+    await load_configs(P, {"a": 1})
+    cut = FeedCut()
+    async with start_configs(registry_app, feed_cut=cut, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        follower = feed_of(configs_states)
+        assert [await data(client, reader) for _ in range(2)] == [{"a": 1}] * 2
+        assert len(registry_calls) == 1
+        cut.cut.set()
+        await until(lambda: not follower.live)
+        during = [await data(client, reader) for _ in range(3)]
+        await load_configs(P, {"a": 2})  # unheard of: the feed is down
+        after = await data(client, reader)
+    assert during == [{"a": 1}] * 3
+    assert after == {"a": 2}
+    assert len(registry_calls) == 1 + 3 + 1
+
+
+async def test_a_stopped_feed_bypasses_the_cache(
+    start_configs, registry_app, reader, load_configs, registry_calls, configs_states
+):
+    await load_configs(P, {"a": 1})
+    async with start_configs(registry_app, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        await data(client, reader)
+        await feed_of(configs_states).stop()
+        for _ in range(3):
+            await data(client, reader)
+    assert len(registry_calls) == 1 + 3
+
+
+async def test_when_the_feed_comes_back_the_cache_is_cleared_then_used_again(
+    start_configs, registry_app, reader, load_configs, registry_calls, configs_states
+):
+    await load_configs(P, {"a": 1})
+    cut = FeedCut()
+    async with start_configs(registry_app, feed_cut=cut, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        follower = feed_of(configs_states)
+        await data(client, reader)  # cached
+        cut.cut.set()
+        await until(lambda: not follower.live)
+        await data(client, reader)  # bypassed
+        cut.cut.clear()
+        await until(lambda: follower.live)
+        calls = len(registry_calls)
+        again = [await data(client, reader) for _ in range(3)]
+    assert again == [{"a": 1}] * 3
+    assert calls == 2
+    assert len(registry_calls) == calls + 1  # the set cached before the cut was dropped
+
+
+async def test_a_feed_silent_longer_than_a_long_poll_can_last_is_not_trusted(
+    start_configs, registry_app, reader, load_configs, registry_calls, configs_states
+):
+    await load_configs(P, {"a": 1})
+    async with start_configs(registry_app, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        follower = feed_of(configs_states)
+        await data(client, reader)
+        now = follower.clock()
+        follower.clock = lambda: now + follower.wait + follower.timeout + 1
+        assert not follower.live
+        await data(client, reader)
+    assert len(registry_calls) == 2
