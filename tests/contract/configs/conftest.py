@@ -66,11 +66,14 @@ StartConfigs = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 class FeedCut(httpx.AsyncBaseTransport):
     """Passes requests on, but can cut the change feed as a broken network would: while cut,
     a feed request fails at once and the one in flight fails too; other requests pass.
-    `start_configs(..., feed_cut=FeedCut())` puts it in front of the registry."""
+    `start_configs(..., feed_cut=FeedCut())` puts it in front of the registry. With
+    `answers_left = N`, N more feed requests pass, then the next ones wait for `released`."""
 
     def __init__(self) -> None:
         self.inner: httpx.AsyncBaseTransport | None = None  # set by `around`
         self.cut = asyncio.Event()
+        self.answers_left: int | None = None
+        self.released = asyncio.Event()
 
     def around(self, inner: httpx.AsyncBaseTransport) -> FeedCut:
         self.inner = inner
@@ -82,6 +85,11 @@ class FeedCut(httpx.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         if self.cut.is_set():
             raise httpx.ConnectError("the feed is cut", request=request)
+        if self.answers_left is not None:
+            if self.answers_left == 0:
+                await self.released.wait()
+            else:
+                self.answers_left -= 1
         answer = asyncio.ensure_future(self.inner.handle_async_request(request))
         cut = asyncio.ensure_future(self.cut.wait())
         await asyncio.wait({answer, cut}, return_when=asyncio.FIRST_COMPLETED)

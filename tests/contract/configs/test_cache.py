@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from step_platform.configs.app import DEFAULT_CACHE_TTL
-from step_platform.core.feed import FeedFollower
+from step_platform.core.feed import PAGE, FeedFollower
 
 from .conftest import A, FeedCut, P
 
@@ -228,3 +228,30 @@ async def test_a_feed_silent_longer_than_a_long_poll_can_last_is_not_trusted(
         assert not follower.live
         await data(client, reader)
     assert len(registry_calls) == 2
+
+
+async def test_a_feed_behind_by_a_full_page_bypasses_the_cache_until_caught_up(
+    start_configs, registry_app, reader, load_configs, registry_calls, configs_states
+):
+    await load_configs(P, {"a": 1})
+    cut = FeedCut()
+    async with start_configs(registry_app, feed_cut=cut, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        follower = feed_of(configs_states)
+        await data(client, reader)
+        cut.cut.set()
+        await until(lambda: not follower.live)
+        for first in range(0, PAGE + 1, 100):  # more than a page of changes, unheard of
+            await load_configs(P, {f"t{n}": n for n in range(first, min(first + 100, PAGE + 1))})
+        cut.answers_left = 1  # the feed comes back with one full page, then is held
+        cut.cut.clear()
+        await until(lambda: follower.following.is_set())
+        assert not follower.live
+        calls = len(registry_calls)
+        for _ in range(2):
+            await data(client, reader)
+        assert len(registry_calls) == calls + 2
+        cut.released.set()
+        await until(lambda: follower.live)
+        for _ in range(2):
+            await data(client, reader)
+    assert len(registry_calls) == calls + 2 + 1
