@@ -210,7 +210,9 @@ def main() -> int:
         load_seed_configs(urls["registry"])
         keys = token_env(urls["user-center-mock"])
         host, port = urls["registry"].rsplit(":", 1)
-        start("configs", {**base, **keys, "REGISTRY_URL": host, "REGISTRY_PORT": port})
+        # the cache off (it is on by default): the scenario measures the uncached read
+        configs_env = {"REGISTRY_URL": host, "REGISTRY_PORT": port, "CONFIGS_CACHE_TTL": "0"}
+        start("configs", {**base, **keys, **configs_env})
         start(
             "step",
             {
