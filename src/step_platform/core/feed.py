@@ -109,6 +109,7 @@ class FeedFollower:
         self.heard = self.clock()
         self.behind = len(changes) >= PAGE
         if not self.following.is_set():  # back after an outage (or first): start afresh
+            log.info("change feed %s answers (index %d)", self.path, index)
             self.following.set()
             if self.on_resume is not None:
                 self.on_resume()
