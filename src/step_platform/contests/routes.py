@@ -153,6 +153,18 @@ def oldest(tasks: list[dict[str, Any]]) -> dict[str, Any]:
     return min(enumerate(tasks), key=lambda pair: (_created(pair[1]), pair[0]))[1]
 
 
+def raida_of(request: Request) -> RaidaClient:
+    """The Raida client the app's lifespan opened (its `State`, copied into each request)."""
+    raida: RaidaClient = request.state.raida
+    return raida
+
+
+def configs_of(request: Request) -> ConfigsClient:
+    """The configs client the app's lifespan opened."""
+    configs: ConfigsClient = request.state.configs
+    return configs
+
+
 @dataclass(frozen=True)
 class Caller:
     principal: Principal
@@ -168,7 +180,7 @@ class Caller:
 
 
 class StepApi:
-    """The handlers, bound to their collaborators (created in the app's lifespan)."""
+    """The handlers; the upstream clients come from the lifespan state of each request."""
 
     def __init__(
         self,
@@ -182,17 +194,10 @@ class StepApi:
         self.tz = tz
         self.max_upload_bytes = max_upload_bytes
         self.claim_lease = claim_lease
-        self.configs: ConfigsClient | None = None
-        self.raida: RaidaClient | None = None
         self.join_locks = KeyedLock()
         self.task_locks = KeyedLock()
 
     # collaborators ------------------------------------------------------------------------
-
-    @property
-    def _raida(self) -> RaidaClient:
-        assert self.raida is not None, "the app's lifespan has not run"
-        return self.raida
 
     def caller(self, request: Request) -> Caller:
         authorization = request.headers.get("authorization")
@@ -200,9 +205,8 @@ class StepApi:
         assert authorization is not None
         return Caller(principal, context_headers(request), authorization)
 
-    async def config(self, caller: Caller, route_need: Need) -> ConfigSet:
-        assert self.configs is not None, "the app's lifespan has not run"
-        return await self.configs.config_set(
+    async def config(self, request: Request, caller: Caller, route_need: Need) -> ConfigSet:
+        return await configs_of(request).config_set(
             user_id=caller.user_id,
             context=caller.context,
             authorization=caller.authorization,
@@ -212,28 +216,31 @@ class StepApi:
     # 1, 2 -----------------------------------------------------------------------------------
 
     async def active(self, request: Request) -> Response:
-        cfg = await self.config(self.caller(request), need.ACTIVE)
+        raida = raida_of(request)
+        cfg = await self.config(request, self.caller(request), need.ACTIVE)
         query = rql.contests(
             cfg["contest_process_id.value"], [cfg["contest_status_id.acceptance_works"]]
         )
-        contests = await self._raida.search(cfg["node_id.value"], query)
+        contests = await raida.search(cfg["node_id.value"], query)
         return ok_list(MSG_ACTIVE, [contest_item(c, self.tz) for c in contests])
 
     async def archive(self, request: Request) -> Response:
-        cfg = await self.config(self.caller(request), need.ARCHIVE)
+        raida = raida_of(request)
+        cfg = await self.config(request, self.caller(request), need.ARCHIVE)
         query = rql.contests(
             cfg["contest_process_id.value"],
             [cfg["contest_status_id.done"], cfg["contest_status_id.no_winner"]],
         )
-        contests = await self._raida.search(cfg["node_id.value"], query)
+        contests = await raida.search(cfg["node_id.value"], query)
         return ok_list(MSG_ARCHIVE, [contest_item(c, self.tz) for c in contests])
 
     # 3 --------------------------------------------------------------------------------------
 
     async def details(self, request: Request) -> Response:
+        raida = raida_of(request)
         contest_id = str(request.path_params["contest_id"])
         caller = self.caller(request)
-        cfg = await self.config(caller, need.DETAILS)
+        cfg = await self.config(request, caller, need.DETAILS)
         node = cfg["node_id.value"]
         live = [
             cfg["task_status_id.new"],
@@ -241,8 +248,8 @@ class StepApi:
             cfg["task_status_id.completed"],
         ]
         contest, tasks = await gather(
-            self._raida.get_task(node, contest_id),
-            self._raida.search(
+            raida.get_task(node, contest_id),
+            raida.search(
                 node,
                 rql.user_tasks(
                     cfg["task_process_id.value"],
@@ -261,31 +268,33 @@ class StepApi:
     # 4 --------------------------------------------------------------------------------------
 
     async def contest_tasks(self, request: Request) -> Response:
+        raida = raida_of(request)
         contest_id = str(request.path_params["contest_id"])
         caller = self.caller(request)
         try:
             wanted = [rql.uuid_value(s.strip()) for s in request.query_params.getlist("status")]
         except rql.RqlValueError:
             raise bad_status_filter() from None
-        cfg = await self.config(caller, need.CONTEST_TASKS)
+        cfg = await self.config(request, caller, need.CONTEST_TASKS)
         statuses = wanted or [cfg["task_status_id.approved"], cfg["task_status_id.completed"]]
         query = rql.contest_tasks(cfg["task_process_id.value"], contest_id, statuses)
-        tasks = await self._raida.search(cfg["node_id.value"], query)
+        tasks = await raida.search(cfg["node_id.value"], query)
         return ok_list(MSG_CONTEST_TASKS, [contest_task_item(t, self.tz) for t in tasks])
 
     # 5 --------------------------------------------------------------------------------------
 
     async def my_tasks(self, request: Request) -> Response:
+        raida = raida_of(request)
         caller = self.caller(request)
-        cfg = await self.config(caller, need.MY_TASKS)
+        cfg = await self.config(request, caller, need.MY_TASKS)
         node = cfg["node_id.value"]
         running = [
             cfg[f"contest_status_id.{s}"]
             for s in ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
         ]
         contests, tasks = await gather(
-            self._raida.search(node, rql.contests(cfg["contest_process_id.value"], running)),
-            self._raida.search(
+            raida.search(node, rql.contests(cfg["contest_process_id.value"], running)),
+            raida.search(
                 node,
                 rql.user_tasks(
                     cfg["task_process_id.value"],
@@ -307,22 +316,23 @@ class StepApi:
 
     async def my_history(self, request: Request) -> Response:
         caller = self.caller(request)
-        return await self._history(caller, caller.user_id)
+        return await self._history(request, caller, caller.user_id)
 
     async def user_history(self, request: Request) -> Response:
         # Open to any authenticated user, as in the original (recorded in compat.md).
         user_id = str(request.path_params["user_id"])
-        return await self._history(self.caller(request), user_id)
+        return await self._history(request, self.caller(request), user_id)
 
-    async def _history(self, caller: Caller, user_id: str) -> Response:
-        cfg = await self.config(caller, need.HISTORY)
+    async def _history(self, request: Request, caller: Caller, user_id: str) -> Response:
+        raida = raida_of(request)
+        cfg = await self.config(request, caller, need.HISTORY)
         node = cfg["node_id.value"]
         contests, tasks = await gather(
-            self._raida.search(
+            raida.search(
                 node,
                 rql.contests(cfg["contest_process_id.value"], [cfg["contest_status_id.done"]]),
             ),
-            self._raida.search(
+            raida.search(
                 node,
                 rql.user_tasks(
                     cfg["task_process_id.value"],
@@ -337,10 +347,12 @@ class StepApi:
             for contest in contests
             if (key := contest_key(contest)) in by_contest
         ]
-        await self._fill_attachments(node, [task for _, task in pairs])
+        await self._fill_attachments(raida, node, [task for _, task in pairs])
         return ok_list(MSG_HISTORY, [history_item(c, t, self.tz) for c, t in pairs])
 
-    async def _fill_attachments(self, node: str, tasks: list[dict[str, Any]]) -> None:
+    async def _fill_attachments(
+        self, raida: RaidaClient, node: str, tasks: list[dict[str, Any]]
+    ) -> None:
         """Raida-mock (and Raida's task objects) carry attachments; fetch only where absent."""
         missing = [t for t in tasks if "attachments" not in t and isinstance(t.get("id"), str)]
         if not missing:
@@ -349,16 +361,17 @@ class StepApi:
 
         async def fetch(task: dict[str, Any]) -> None:
             async with limit:
-                task["attachments"] = await self._raida.attachments(node, task["id"])
+                task["attachments"] = await raida.attachments(node, task["id"])
 
         await gather(*(fetch(t) for t in missing))
 
     # 8 --------------------------------------------------------------------------------------
 
     async def join(self, request: Request) -> Response:
+        raida = raida_of(request)
         caller = self.caller(request)
         contest_id = await forms.join_contest_id(request)
-        cfg = await self.config(caller, need.JOIN)
+        cfg = await self.config(request, caller, need.JOIN)
         node = cfg["node_id.value"]
         task_process = cfg["task_process_id.value"]
         live = [
@@ -373,13 +386,13 @@ class StepApi:
         # concurrently, so a join is three sequential Raida round trips (check, create, re-check).
         async with self.join_locks.hold((caller.user_id, contest_id)):
             contest, existing = await gather(
-                self._raida.get_task(node, contest_id), self._raida.search(node, mine)
+                raida.get_task(node, contest_id), raida.search(node, mine)
             )
             if contest is None or process_id(contest) != cfg["contest_process_id.value"]:
                 raise contest_not_found()
             if existing:
                 raise entity_exists()
-            created = await self._raida.create_task(
+            created = await raida.create_task(
                 node,
                 task_process,
                 {
@@ -400,7 +413,7 @@ class StepApi:
                 },
             )
             task_id = created["id"]
-            await self._settle_join_race(node, mine, task_id, cfg)
+            await self._settle_join_race(raida, node, mine, task_id, cfg)
         data = {
             "task_id": task_id,
             "status": NEW_TASK_STATUS_NAME,
@@ -409,9 +422,11 @@ class StepApi:
         }
         return ok_data(MSG_JOINED, data, status=201)
 
-    async def _settle_join_race(self, node: str, mine: str, task_id: str, cfg: ConfigSet) -> None:
+    async def _settle_join_race(
+        self, raida: RaidaClient, node: str, mine: str, task_id: str, cfg: ConfigSet
+    ) -> None:
         """Keep the oldest live application; withdraw the other new ones; 409 if ours lost."""
-        live = await self._raida.search(node, mine)
+        live = await raida.search(node, mine)
         if not live:
             return
         winner = oldest(live)
@@ -425,16 +440,16 @@ class StepApi:
         }
         log.warning("join race: keeping %s, withdrawing %s", winner.get("id"), sorted(losers))
         reject = {"status_id": cfg["task_status_id.rejection"]}
-        await gather(*(self._raida.patch_task(node, loser, reject) for loser in sorted(losers)))
+        await gather(*(raida.patch_task(node, loser, reject) for loser in sorted(losers)))
         raise entity_exists()
 
     # 9 --------------------------------------------------------------------------------------
 
     async def _own_task(
-        self, node: str, task_id: str, caller: Caller, cfg: ConfigSet
+        self, raida: RaidaClient, node: str, task_id: str, caller: Caller, cfg: ConfigSet
     ) -> dict[str, Any] | None:
         """The caller's own application, or None (unknown, another process, another user)."""
-        task = await self._raida.get_task(node, task_id)
+        task = await raida.get_task(node, task_id)
         if task is None or process_id(task) != cfg["task_process_id.value"]:
             return None
         owner = custom_fields(task).get("cf_userid")
@@ -443,34 +458,34 @@ class StepApi:
         return task
 
     async def quit(self, request: Request) -> Response:
+        raida = raida_of(request)
         task_id = str(request.path_params["task_id"])
         caller = self.caller(request)
-        cfg = await self.config(caller, need.QUIT)
+        cfg = await self.config(request, caller, need.QUIT)
         node = cfg["node_id.value"]
         async with self.task_locks.hold(task_id):
-            task = await self._own_task(node, task_id, caller, cfg)
+            task = await self._own_task(raida, node, task_id, caller, cfg)
             state = status_id(task) if task else None
             if state == cfg["task_status_id.completed"]:
                 raise task_completed()
             if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
                 raise ApiError(404, *messages.APPLICATION_NOT_FOUND)
-            await self._raida.patch_task(
-                node, task_id, {"status_id": cfg["task_status_id.rejection"]}
-            )
+            await raida.patch_task(node, task_id, {"status_id": cfg["task_status_id.rejection"]})
         return ok(MSG_QUIT)
 
     # 10 -------------------------------------------------------------------------------------
 
     async def send_solution(self, request: Request) -> Response:
+        raida = raida_of(request)
         caller = self.caller(request)
         submitted, form = await forms.solution(request, max_upload_bytes=self.max_upload_bytes)
         try:
-            cfg = await self.config(caller, need.SEND_SOLUTION)
+            cfg = await self.config(request, caller, need.SEND_SOLUTION)
             node = cfg["node_id.value"]
             # The lock serialises sends (and quits) of one application in this instance; the
             # claim in `Submission` settles races between instances (see submission.py).
             async with self.task_locks.hold(submitted.task_id):
-                task = await self._own_task(node, submitted.task_id, caller, cfg)
+                task = await self._own_task(raida, node, submitted.task_id, caller, cfg)
                 state = status_id(task) if task else None
                 if state == cfg["task_status_id.completed"]:
                     raise task_completed()
@@ -480,7 +495,7 @@ class StepApi:
                 ):
                     raise ApiError(404, *messages.TASK_DOES_NOT_EXIST)
                 sending = Submission(
-                    self._raida,
+                    raida,
                     node,
                     task,
                     submitted,
