@@ -1,4 +1,5 @@
-"""The ten routes of the step API, one handler each.
+"""The ten routes of the step API, one handler each (their envelopes: envelopes.py; the
+arbitration of racing joins: joining.py).
 
 Every handler runs the same pipeline: the caller's token, the context headers and the body
 are validated first (no upstream call for a bad request), then the route's config values are
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -32,12 +32,21 @@ from ..core.auth import Principal, TokenVerifier
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.locks import KeyedLock
-from ..core.responses import JSON
-from ..core.versions import STEP_API as API_VERSION
+from ..core.tasks import gather
 from . import config_format as need
 from . import forms, messages, rql
 from .config_format import ConfigSet, Need
 from .configs_client import ConfigsClient
+from .envelopes import (
+    bad_status_filter,
+    contest_not_found,
+    entity_exists,
+    ok,
+    ok_data,
+    ok_list,
+    task_completed,
+)
+from .joining import settle_join_race
 from .presenters import (
     contest_details,
     contest_item,
@@ -76,81 +85,6 @@ MSG_SENT = "Решение успешно отправлено"
 NEW_TASK_STATUS_NAME = "Новая"
 
 T = TypeVar("T")
-
-
-# --- envelopes ---------------------------------------------------------------------------------
-
-
-def ok_list(message: str, data: list[dict[str, Any]]) -> Response:
-    return JSON(
-        {
-            "detail": {"code": "OK", "message": message},
-            "data": data,
-            "info": {"api_version": API_VERSION, "count": len(data)},
-        }
-    )
-
-
-def ok_data(message: str, data: dict[str, Any], status: int = 200) -> Response:
-    return JSON(
-        {
-            "detail": {"code": "OK", "message": message},
-            "data": data,
-            "info": {"api_version": API_VERSION},
-        },
-        status_code=status,
-    )
-
-
-def ok(message: str) -> Response:
-    return JSON({"detail": {"code": "OK", "message": message}})
-
-
-def contest_not_found() -> ApiError:
-    return ApiError(404, *messages.CONTEST_NOT_FOUND)
-
-
-def entity_exists() -> ApiError:
-    return ApiError(409, *messages.APPLICATION_EXISTS, body={"info": {"api_version": API_VERSION}})
-
-
-def task_completed() -> ApiError:
-    return ApiError(400, *messages.TASK_COMPLETED)
-
-
-def bad_status_filter() -> ApiError:
-    return forms.field_errors({"status": [forms.BAD_UUID]})
-
-
-# --- helpers -----------------------------------------------------------------------------------
-
-
-async def gather(*aws: Awaitable[Any]) -> list[Any]:
-    """Run concurrently; the first failure propagates and the others are cancelled."""
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        return await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        # Let the cancelled ones finish before the request ends (nothing left dangling).
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _created(task: dict[str, Any]) -> datetime:
-    value = task.get("created_at")
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return datetime.max.replace(tzinfo=UTC)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.max.replace(tzinfo=UTC)
-
-
-def oldest(tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    """The task that wins a join race: earliest `created_at`, then Raida's (creation) order."""
-    return min(enumerate(tasks), key=lambda pair: (_created(pair[1]), pair[0]))[1]
 
 
 def raida_of(request: Request) -> RaidaClient:
@@ -413,7 +347,7 @@ class StepApi:
                 },
             )
             task_id = created["id"]
-            await self._settle_join_race(raida, node, mine, task_id, cfg)
+            await settle_join_race(raida, node, mine, task_id, cfg)
         data = {
             "task_id": task_id,
             "status": NEW_TASK_STATUS_NAME,
@@ -421,27 +355,6 @@ class StepApi:
             "user_id": caller.user_id,
         }
         return ok_data(MSG_JOINED, data, status=201)
-
-    async def _settle_join_race(
-        self, raida: RaidaClient, node: str, mine: str, task_id: str, cfg: ConfigSet
-    ) -> None:
-        """Keep the oldest live application; withdraw the other new ones; 409 if ours lost."""
-        live = await raida.search(node, mine)
-        if not live:
-            return
-        winner = oldest(live)
-        if same_id(str(winner.get("id"))) == same_id(task_id):
-            return
-        new = cfg["task_status_id.new"]
-        losers = {same_id(task_id)} | {
-            same_id(t["id"])
-            for t in live
-            if t is not winner and isinstance(t.get("id"), str) and status_id(t) == new
-        }
-        log.warning("join race: keeping %s, withdrawing %s", winner.get("id"), sorted(losers))
-        reject = {"status_id": cfg["task_status_id.rejection"]}
-        await gather(*(raida.patch_task(node, loser, reject) for loser in sorted(losers)))
-        raise entity_exists()
 
     # 9 --------------------------------------------------------------------------------------
 
