@@ -46,8 +46,10 @@ def entity_exists() -> ApiError:
     return ApiError(409, *messages.APPLICATION_EXISTS, body={"info": {"api_version": API_VERSION}})
 
 
-def task_completed() -> ApiError:
-    return ApiError(400, *messages.TASK_COMPLETED)
+def task_completed(status: int = 400) -> ApiError:
+    """The application's solution is in: a second send is 400 (as the original); a withdrawal
+    is 409, a conflict with the application's state (docs/compat.md)."""
+    return ApiError(status, *messages.TASK_COMPLETED)
 
 
 def bad_status_filter() -> ApiError:

@@ -380,7 +380,7 @@ class StepApi:
             task = await self._own_task(raida, node, task_id, caller, cfg)
             state = status_id(task) if task else None
             if state == cfg["task_status_id.completed"]:
-                raise task_completed()
+                raise task_completed(409)
             if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
                 raise ApiError(404, *messages.APPLICATION_NOT_FOUND)
             await raida.patch_task(node, task_id, {"status_id": cfg["task_status_id.rejection"]})
