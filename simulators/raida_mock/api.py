@@ -8,6 +8,7 @@ one too). Successful answers carry the payload under `data`; errors are Raida-st
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from .simulator import Simulator
 from .store import Invalid, NotFound, guess_type
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class RaidaError(Exception):
@@ -143,7 +145,7 @@ async def get_task(request: Request) -> Response:
     sim = _sim(request)
     node = _found(sim.store.node, request.path_params["node"])
     try:
-        task = sim.store.task(node, request.path_params["task"])
+        task = sim.store.task(node, request.path_params["id"])
     except NotFound as exc:
         if request.app.state.settings.missing_task == "null":
             return JSON({"data": None})
@@ -159,7 +161,7 @@ async def create_task(request: Request) -> Response:
     body = await json_body(request)
     _check_types(body)
     try:
-        task = sim.store.create_task(node, request.path_params["process"], body)
+        task = sim.store.create_task(node, request.path_params["id"], body)
     except NotFound as exc:
         raise RaidaError(404, str(exc)) from None
     except Invalid as exc:
@@ -173,7 +175,7 @@ async def patch_task(request: Request) -> Response:
     authenticate(request)
     sim = _sim(request)
     node = _found(sim.store.node, request.path_params["node"])
-    task = _found(sim.store.task, node, request.path_params["task"])
+    task = _found(sim.store.task, node, request.path_params["id"])
     body = await json_body(request)
     _check_types(body)
     try:
@@ -274,14 +276,25 @@ async def media(request: Request) -> Response:
     )
 
 
+def by_method(**handlers: Endpoint) -> Endpoint:
+    """One endpoint for a path that several handlers share: one route per path, so a wrong
+    method is a 405 whose `Allow` names every method of the path (Starlette answers with the
+    first route whose path matches)."""
+
+    async def endpoint(request: Request) -> Response:
+        return await handlers[request.method](request)
+
+    return endpoint
+
+
 def routes() -> list[Route]:
+    task = by_method(GET=get_task, HEAD=get_task, PATCH=patch_task, POST=create_task)
+    attachments = by_method(GET=list_attachments, HEAD=list_attachments, POST=upload_attachment)
     return [
         Route("/api/users/token", token, methods=["POST"]),
         Route("/api/tasks/rql/{node}", search, methods=["POST"]),
-        Route("/api/tasks/{node}/{task}", get_task, methods=["GET", "HEAD"]),
-        Route("/api/tasks/{node}/{task}", patch_task, methods=["PATCH"]),
-        Route("/api/tasks/{node}/{process}", create_task, methods=["POST"]),
-        Route("/api/attachments/{node}/{task}", list_attachments, methods=["GET", "HEAD"]),
-        Route("/api/attachments/{node}/{task}", upload_attachment, methods=["POST"]),
+        # {id}: a task (GET, PATCH) or, for POST, the process the new task goes in
+        Route("/api/tasks/{node}/{id}", task, methods=["GET", "HEAD", "PATCH", "POST"]),
+        Route("/api/attachments/{node}/{task}", attachments, methods=["GET", "HEAD", "POST"]),
         Route("/media/{node}/{attachment}/{name:path}", media, methods=["GET", "HEAD"]),
     ]

@@ -12,7 +12,29 @@ TASK = {"$ref": "#/components/schemas/Task"}
 ATTACHMENT = {"$ref": "#/components/schemas/Attachment"}
 NODE = {"name": "node", "in": "path", "required": True, "schema": {"type": "string"}}
 TASK_ID = {"name": "task", "in": "path", "required": True, "schema": {"type": "string"}}
-PROCESS = {"name": "process", "in": "path", "required": True, "schema": {"type": "string"}}
+# one path for a task and for its process (the same shape: /api/tasks/{node}/{id}), as Raida
+ID_TASK = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "the task",
+    "schema": {"type": "string"},
+}
+ID_PROCESS = {**ID_TASK, "description": "the process the new task goes in"}
+NEW_TASK_LINKS = {
+    "get_task": {
+        "operationId": "get_task",
+        "parameters": {"node": "$request.path.node", "id": "$response.body#/data/id"},
+    },
+    "patch_task": {
+        "operationId": "patch_task",
+        "parameters": {"node": "$request.path.node", "id": "$response.body#/data/id"},
+    },
+    "list_attachments": {
+        "operationId": "list_attachments",
+        "parameters": {"node": "$request.path.node", "task": "$response.body#/data/id"},
+    },
+}
 BEARER: list[dict[str, list[str]]] = [{"raidaToken": []}]
 
 
@@ -62,21 +84,23 @@ def openapi() -> dict[str, Any]:
         "/api/users/token/": {
             "post": {
                 "tags": ["raida"],
+                "operationId": "token",
                 "summary": "Service-account token (USER_RAIDA / PASSWD_RAIDA)",
                 "security": [],
                 "requestBody": {
+                    "required": True,
                     "content": {
                         "application/x-www-form-urlencoded": {
                             "schema": {
                                 "type": "object",
                                 "required": ["username", "password"],
                                 "properties": {
-                                    "username": {"type": "string"},
+                                    "username": {"type": "string", "minLength": 1},
                                     "password": {"type": "string"},
                                 },
                             }
                         }
-                    }
+                    },
                 },
                 "responses": {
                     "200": json_response(
@@ -94,11 +118,12 @@ def openapi() -> dict[str, Any]:
                 },
             }
         },
-        "/api/tasks/{node}/{task}": {
+        "/api/tasks/{node}/{id}": {
             "get": {
                 "tags": ["raida"],
+                "operationId": "get_task",
                 "summary": "Read a task",
-                "parameters": [NODE, TASK_ID],
+                "parameters": [NODE, ID_TASK],
                 "responses": {
                     "200": json_response("The task", _data(TASK)),
                     **_raida_errors(401, 404),
@@ -106,30 +131,31 @@ def openapi() -> dict[str, Any]:
             },
             "patch": {
                 "tags": ["raida"],
+                "operationId": "patch_task",
                 "summary": "Update a task (custom_fields merged key by key)",
-                "parameters": [NODE, TASK_ID],
+                "parameters": [NODE, ID_TASK],
                 "requestBody": {"content": {"application/json": {"schema": task_body}}},
                 "responses": {
                     "200": json_response("The updated task", _data(TASK)),
                     **_raida_errors(400, 401, 404),
                 },
             },
-        },
-        "/api/tasks/{node}/{process}": {
             "post": {
                 "tags": ["raida"],
-                "summary": "Create a task in a process",
-                "parameters": [NODE, PROCESS],
+                "operationId": "create_task",
+                "summary": "Create a task in a process (`id`: the process)",
+                "parameters": [NODE, ID_PROCESS],
                 "requestBody": {"content": {"application/json": {"schema": task_body}}},
                 "responses": {
-                    "201": json_response("The new task", _data(TASK)),
+                    "201": {**json_response("The new task", _data(TASK)), "links": NEW_TASK_LINKS},
                     **_raida_errors(400, 401, 404),
                 },
-            }
+            },
         },
         "/api/tasks/rql/{node}": {
             "post": {
                 "tags": ["raida"],
+                "operationId": "search_tasks",
                 "summary": "Search tasks with RQL",
                 "parameters": [NODE],
                 "requestBody": {
@@ -155,6 +181,7 @@ def openapi() -> dict[str, Any]:
         "/api/attachments/{node}/{task}": {
             "get": {
                 "tags": ["raida"],
+                "operationId": "list_attachments",
                 "summary": "Attachments of a task",
                 "parameters": [NODE, TASK_ID],
                 "responses": {
@@ -166,6 +193,7 @@ def openapi() -> dict[str, Any]:
             },
             "post": {
                 "tags": ["raida"],
+                "operationId": "upload_attachment",
                 "summary": "Upload an attachment (multipart part `attachment`)",
                 "parameters": [
                     NODE,
@@ -193,6 +221,7 @@ def openapi() -> dict[str, Any]:
         "/media/{node}/{attachment}/{name}": {
             "get": {
                 "tags": ["raida"],
+                "operationId": "media",
                 "summary": "An uploaded file",
                 "security": [],
                 "parameters": [

@@ -34,10 +34,10 @@ from step_platform.core.responses import JSON
 
 from . import keys, tokens
 from .openapi import openapi
+from .tokens import DEFAULT_TTL, MAX_TTL
 
 SERVICE = "user-center-mock"
 DEFAULT_ISSUER = "http://127.0.0.1:8091"
-MAX_TTL = 10 * 365 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,12 @@ async def _json(request: Request) -> dict[str, Any]:
     return body
 
 
-def _ttl(value: Any, *, allow_negative: bool) -> int:
-    if value is None:
-        return 3600
+def _ttl(body: dict[str, Any], *, allow_negative: bool) -> int:
+    """The body's `ttl` in seconds: absent is DEFAULT_TTL; null is refused like any non-integer
+    (the document says integer, as a client reads it)."""
+    if "ttl" not in body:
+        return DEFAULT_TTL
+    value = body["ttl"]
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request("ttl must be an integer number of seconds.", fields={"ttl": ["integer"]})
     if (value <= 0 and not allow_negative) or abs(value) > MAX_TTL:
@@ -122,7 +125,7 @@ async def issue_token(request: Request) -> Response:
     roles = body.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise bad_request("roles must be a list of strings.", fields={"roles": ["list"]})
-    ttl = _ttl(body.get("ttl"), allow_negative=False)
+    ttl = _ttl(body, allow_negative=False)
     issuer = _issuer(request)
     token = tokens.mint(issuer.key, issuer=issuer.issuer, user_id=user_id, roles=roles, ttl=ttl)
     return JSON({"access_token": token, "token_type": "Bearer", "expires_in": ttl})
@@ -152,7 +155,7 @@ async def mint(request: Request) -> Response:
         issuer=issuer.issuer,
         claims=claims,
         headers=headers,
-        ttl=_ttl(body.get("ttl"), allow_negative=True),
+        ttl=_ttl(body, allow_negative=True),
         algorithm=algorithm,
         public_pem=issuer.key.public_pem,
     )

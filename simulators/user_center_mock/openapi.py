@@ -7,6 +7,8 @@ from typing import Any
 from step_platform.core.docs import document, error_response, json_response
 from step_platform.core.versions import PACKAGE
 
+from .tokens import DEFAULT_TTL, MAX_TTL
+
 TOKEN = {
     "type": "object",
     "properties": {
@@ -21,8 +23,10 @@ def openapi() -> dict[str, Any]:
     paths = {
         "/api/token": {
             "post": {
+                "operationId": "issue_token",
                 "summary": "A token for a user (sub = {user_id, profile_id, account_id, roles})",
                 "requestBody": {
+                    "required": True,
                     "content": {
                         "application/json": {
                             "schema": {
@@ -31,11 +35,17 @@ def openapi() -> dict[str, Any]:
                                 "properties": {
                                     "user_id": {"type": "string", "format": "uuid"},
                                     "roles": {"type": "array", "items": {"type": "string"}},
-                                    "ttl": {"type": "integer", "default": 3600},
+                                    "ttl": {
+                                        "type": "integer",
+                                        "minimum": 1,
+                                        "maximum": MAX_TTL,
+                                        "default": DEFAULT_TTL,
+                                        "description": "seconds; absent: the default",
+                                    },
                                 },
                             }
                         }
-                    }
+                    },
                 },
                 "responses": {
                     "200": json_response("The token", TOKEN),
@@ -71,7 +81,11 @@ def openapi() -> dict[str, Any]:
                                 "properties": {
                                     "claims": {"type": "object"},
                                     "headers": {"type": "object"},
-                                    "ttl": {"type": "integer"},
+                                    "ttl": {
+                                        "type": "integer",
+                                        "minimum": -MAX_TTL,
+                                        "maximum": MAX_TTL,
+                                    },
                                     "foreign_key": {"type": "boolean"},
                                     "algorithm": {
                                         "type": "string",

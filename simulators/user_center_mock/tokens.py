@@ -26,6 +26,8 @@ import jwt
 from .keys import KeyPair
 
 ALGORITHMS = ("RS256", "none", "HS256")
+DEFAULT_TTL = 3600  # s, a token without a `ttl` asked
+MAX_TTL = 10 * 365 * 24 * 3600  # s, the longest a token may be asked for
 
 
 def default_claims(
@@ -88,7 +90,7 @@ def mint(
     issuer: str,
     claims: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
-    ttl: int = 3600,
+    ttl: int = DEFAULT_TTL,
     user_id: str | None = None,
     roles: Sequence[str] = (),
     algorithm: str = "RS256",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from step_platform.contests.joining import oldest
 from step_platform.contests.presenters import (
     contest_details,
     contest_item,
     first_attachment,
     first_by_contest,
 )
-from step_platform.contests.routes import oldest
 
 UTC = ZoneInfo("UTC")
 COMPLETED = "b9d7d6d4-e22e-4aa1-bf2d-35cdfcb94a2d"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -29,6 +30,7 @@ from ..core.feed import FeedFollower
 from ..core.hardening_docs import with_hardening
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
+from ..core.middleware import raw_header
 from ..core.responses import JSON
 from ..core.tasks import cancel_and_wait
 from ..core.upstream import create_client
@@ -36,9 +38,9 @@ from .configs_client import CHANGES_PATH, ConfigsClient
 from .deadline import DeadlineMiddleware, default_request_deadline
 from .openapi import TITLE, openapi_document
 from .raida_client import RaidaClient
-from .registration import registration_body
+from .registration import Registration, registration_body
 from .registration import start as start_registration
-from .routes import StepApi
+from .routes import StepApi, configs_of, raida_of
 from .submission import claim_lease
 
 SERVICE = "step"
@@ -51,7 +53,12 @@ def idempotent_operation(method: str, path: str) -> bool:
 
 
 def idempotent_route(scope: Scope) -> bool:
-    return idempotent_operation(scope["method"], scope["path"])
+    """Join and send_solution, with credentials: a request without any is refused 401 by its
+    handler before its key is looked at (keys are scoped by credentials; an anonymous caller
+    neither fills the key store nor gets 422 where 401 is due)."""
+    return idempotent_operation(scope["method"], scope["path"]) and bool(
+        raw_header(scope, b"authorization")
+    )
 
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
@@ -112,6 +119,16 @@ class Settings:
         )
 
 
+class State(TypedDict):
+    """What the lifespan opens; Starlette copies it into each request (`request.state.<key>`)."""
+
+    configs: ConfigsClient
+    raida: RaidaClient
+    # None: no CONFIGS_SERVICE_TOKEN (no registration, no change feed) or no cache
+    registration: Registration | None
+    configs_feed: FeedFollower | None
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -136,7 +153,7 @@ def create_app(
     )
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
         configs_http = create_client(
             settings.configs_url.rstrip("/") + "/",
             connect_timeout=common.connect_timeout,
@@ -154,14 +171,14 @@ def create_app(
             metrics=metrics,
         )
         async with configs_http, raida_http:
-            api.configs = ConfigsClient(
+            configs = ConfigsClient(
                 configs_http, cache_ttl=settings.config_cache_ttl, deadline=deadline
             )
             feed = None
             if settings.configs_service_token and settings.config_cache_ttl > 0:
                 # one long-poll of the configs service's change feed drops changed projects
                 signal = ChangeSignal()
-                signal.add_listener(api.configs.cache.forget)
+                signal.add_listener(configs.cache.forget)
                 feed = FeedFollower(
                     configs_http,
                     CHANGES_PATH,
@@ -170,35 +187,31 @@ def create_app(
                     timeout=common.timeout,
                 )
                 await feed.start(ready_timeout=common.connect_timeout)
-            app.state.configs_feed = feed
-            api.raida = RaidaClient(
+            raida = RaidaClient(
                 raida_http,
                 username=settings.raida_user,
                 password=settings.raida_password,
                 deadline=deadline,
             )
-            app.state.api = api
-            app.state.registration, registering = start_registration(
+            registration, registering = start_registration(
                 configs_http,
                 settings.configs_service_token,
                 first_delay=settings.registration_retry,
             )
             try:
-                yield
+                yield State(
+                    configs=configs, raida=raida, registration=registration, configs_feed=feed
+                )
             finally:
                 if feed is not None:
                     await feed.stop()
                 await cancel_and_wait(registering)
-                api.configs = None
-                api.raida = None
 
-    async def raida_ready(request: object) -> None:
-        assert api.raida is not None
-        await api.raida.ready()
+    async def raida_ready(request: Request) -> None:
+        await raida_of(request).ready()
 
-    async def configs_ready(request: object) -> None:
-        assert api.configs is not None
-        await api.configs.ready()
+    async def configs_ready(request: Request) -> None:
+        await configs_of(request).ready()
 
     async def config_schema(request: Request) -> Response:
         """The published config format: the JSON Schema of each type step reads."""

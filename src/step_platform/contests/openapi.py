@@ -178,6 +178,7 @@ def _path_uuid(name: str) -> dict[str, Any]:
 
 
 def _op(
+    operation_id: str,
     summary: str,
     ok: tuple[str, dict[str, Any]],
     *,
@@ -185,8 +186,11 @@ def _op(
     body: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: str = "200",
+    links: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {status: json_response(*ok)}
+    if links:
+        responses[status]["links"] = links
     responses.update(COMMON_ERRORS)
     for code, text in (errors or {}).items():
         if code in COMMON_ERRORS:  # e.g. 404: the route's own reason beside the common one
@@ -194,6 +198,7 @@ def _op(
         responses[code] = error_response(text)
     op: dict[str, Any] = {
         "tags": [TAG],
+        "operationId": operation_id,
         "summary": summary,
         "parameters": [*CONTEXT_HEADERS, *(params or [])],
         "responses": dict(sorted(responses.items())),
@@ -211,6 +216,38 @@ SEND_DESCRIPTION = (
 )
 
 
+# Optional texts that are refused blank (forms.NOT_BLANK): something besides white space.
+NOT_BLANK: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+# Where the ids the other operations need come from (schemathesis follows these). None to
+# send_solution: its body carries the file, and a body with a file merged with a linked
+# `task_id` is no longer one schemathesis can validate (it then expects a refusal).
+FIRST_CONTEST_LINKS: dict[str, Any] = {
+    "contest_details": {
+        "operationId": "contest_details",
+        "parameters": {"contest_id": "$response.body#/data/0/id"},
+    },
+    "contest_tasks": {
+        "operationId": "contest_tasks",
+        "parameters": {"contest_id": "$response.body#/data/0/id"},
+    },
+    "join_contest": {
+        "operationId": "join_contest",
+        "requestBody": {"contest_id": "$response.body#/data/0/id"},
+    },
+}
+APPLICATION_LINKS: dict[str, Any] = {
+    "withdraw_application": {
+        "operationId": "withdraw_application",
+        "parameters": {"task_id": "$response.body#/data/task_id"},
+    },
+    "contest_details": {
+        "operationId": "contest_details",
+        "parameters": {"contest_id": "$response.body#/data/contest_id"},
+    },
+}
+
+
 def _with_description(description: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     return {**_op(*args, **kwargs), "description": description}
 
@@ -219,13 +256,23 @@ def openapi_document() -> dict[str, Any]:
     contest_id = _path_uuid("contest_id")
     paths = {
         "/contests/active/": {
-            "get": _op("Active contests (accepting works)", ("OK", _list_of("ContestItem")))
+            "get": _op(
+                "active_contests",
+                "Active contests (accepting works)",
+                ("OK", _list_of("ContestItem")),
+                links=FIRST_CONTEST_LINKS,
+            )
         },
         "/contests/archive/": {
-            "get": _op("Finished contests (done, no winner)", ("OK", _list_of("ContestItem")))
+            "get": _op(
+                "archived_contests",
+                "Finished contests (done, no winner)",
+                ("OK", _list_of("ContestItem")),
+            )
         },
         "/contests/{contest_id}/": {
             "get": _op(
+                "contest_details",
                 "One contest and the caller's application",
                 ("OK", _envelope(_ref("ContestDetails"), count=False)),
                 params=[contest_id],
@@ -234,6 +281,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "/contests/{contest_id}/task/": {
             "get": _op(
+                "contest_tasks",
                 "Applications of a contest by status",
                 ("OK", _list_of("ContestTaskItem")),
                 params=[
@@ -251,13 +299,20 @@ def openapi_document() -> dict[str, Any]:
             )
         },
         "/contests/user/my/tasks/": {
-            "get": _op("Running contests the caller applied to", ("OK", _list_of("MyTaskItem")))
+            "get": _op(
+                "my_tasks", "Running contests the caller applied to", ("OK", _list_of("MyTaskItem"))
+            )
         },
         "/contests/user/my/history/": {
-            "get": _op("Finished contests the caller submitted to", ("OK", _list_of("HistoryItem")))
+            "get": _op(
+                "my_history",
+                "Finished contests the caller submitted to",
+                ("OK", _list_of("HistoryItem")),
+            )
         },
         "/contests/user/{user_id}/history/": {
             "get": _op(
+                "user_history",
                 "Finished contests a user submitted to",
                 ("OK", _list_of("HistoryItem")),
                 params=[_path_uuid("user_id")],
@@ -265,9 +320,11 @@ def openapi_document() -> dict[str, Any]:
         },
         "/contests/user/my/task/": {
             "post": _op(
+                "join_contest",
                 "Apply to a contest",
                 ("Created", _envelope(_ref("Joined"), count=False)),
                 status="201",
+                links=APPLICATION_LINKS,
                 body={
                     "required": True,
                     "content": {
@@ -293,18 +350,20 @@ def openapi_document() -> dict[str, Any]:
         },
         "/contests/user/my/task/{task_id}/": {
             "delete": _op(
+                "withdraw_application",
                 "Withdraw the caller's application",
                 ("OK", _envelope(None, count=False)),
                 params=[_path_uuid("task_id")],
                 errors={
                     "404": described(APPLICATION_NOT_FOUND),
-                    "400": f"INVALID_HEADER / {described(TASK_COMPLETED)}",
+                    "409": described(TASK_COMPLETED),
                 },
             )
         },
         "/contests/user/my/task/send_solution": {
             "post": _with_description(
                 SEND_DESCRIPTION,
+                "send_solution",
                 "Submit a solution to the caller's application",
                 ("OK", _envelope(None, count=False)),
                 body={
@@ -316,9 +375,14 @@ def openapi_document() -> dict[str, Any]:
                                 "required": ["task_id", "solution_file"],
                                 "properties": {
                                     "task_id": {"type": "string", "format": "uuid"},
-                                    "solution_file": {"type": "string", "format": "binary"},
-                                    "solution_link": {"type": "string"},
-                                    "comments": {"type": "string"},
+                                    "solution_file": {
+                                        "type": "string",
+                                        "format": "binary",
+                                        "minLength": 1,
+                                        "description": "not empty, with a file name",
+                                    },
+                                    "solution_link": NOT_BLANK,
+                                    "comments": NOT_BLANK,
                                 },
                             }
                         }

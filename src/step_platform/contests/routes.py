@@ -1,4 +1,5 @@
-"""The ten routes of the step API, one handler each.
+"""The ten routes of the step API, one handler each (their envelopes: envelopes.py; the
+arbitration of racing joins: joining.py).
 
 Every handler runs the same pipeline: the caller's token, the context headers and the body
 are validated first (no upstream call for a bad request), then the route's config values are
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -32,12 +32,21 @@ from ..core.auth import Principal, TokenVerifier
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.locks import KeyedLock
-from ..core.responses import JSON
-from ..core.versions import STEP_API as API_VERSION
+from ..core.tasks import gather
 from . import config_format as need
 from . import forms, messages, rql
 from .config_format import ConfigSet, Need
 from .configs_client import ConfigsClient
+from .envelopes import (
+    bad_status_filter,
+    contest_not_found,
+    entity_exists,
+    ok,
+    ok_data,
+    ok_list,
+    task_completed,
+)
+from .joining import settle_join_race
 from .presenters import (
     contest_details,
     contest_item,
@@ -78,79 +87,16 @@ NEW_TASK_STATUS_NAME = "Новая"
 T = TypeVar("T")
 
 
-# --- envelopes ---------------------------------------------------------------------------------
+def raida_of(request: Request) -> RaidaClient:
+    """The Raida client the app's lifespan opened (its `State`, copied into each request)."""
+    raida: RaidaClient = request.state.raida
+    return raida
 
 
-def ok_list(message: str, data: list[dict[str, Any]]) -> Response:
-    return JSON(
-        {
-            "detail": {"code": "OK", "message": message},
-            "data": data,
-            "info": {"api_version": API_VERSION, "count": len(data)},
-        }
-    )
-
-
-def ok_data(message: str, data: dict[str, Any], status: int = 200) -> Response:
-    return JSON(
-        {
-            "detail": {"code": "OK", "message": message},
-            "data": data,
-            "info": {"api_version": API_VERSION},
-        },
-        status_code=status,
-    )
-
-
-def ok(message: str) -> Response:
-    return JSON({"detail": {"code": "OK", "message": message}})
-
-
-def contest_not_found() -> ApiError:
-    return ApiError(404, *messages.CONTEST_NOT_FOUND)
-
-
-def entity_exists() -> ApiError:
-    return ApiError(409, *messages.APPLICATION_EXISTS, body={"info": {"api_version": API_VERSION}})
-
-
-def task_completed() -> ApiError:
-    return ApiError(400, *messages.TASK_COMPLETED)
-
-
-def bad_status_filter() -> ApiError:
-    return forms.field_errors({"status": [forms.BAD_UUID]})
-
-
-# --- helpers -----------------------------------------------------------------------------------
-
-
-async def gather(*aws: Awaitable[Any]) -> list[Any]:
-    """Run concurrently; the first failure propagates and the others are cancelled."""
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        return await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        # Let the cancelled ones finish before the request ends (nothing left dangling).
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _created(task: dict[str, Any]) -> datetime:
-    value = task.get("created_at")
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return datetime.max.replace(tzinfo=UTC)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.max.replace(tzinfo=UTC)
-
-
-def oldest(tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    """The task that wins a join race: earliest `created_at`, then Raida's (creation) order."""
-    return min(enumerate(tasks), key=lambda pair: (_created(pair[1]), pair[0]))[1]
+def configs_of(request: Request) -> ConfigsClient:
+    """The configs client the app's lifespan opened."""
+    configs: ConfigsClient = request.state.configs
+    return configs
 
 
 @dataclass(frozen=True)
@@ -168,7 +114,7 @@ class Caller:
 
 
 class StepApi:
-    """The handlers, bound to their collaborators (created in the app's lifespan)."""
+    """The handlers; the upstream clients come from the lifespan state of each request."""
 
     def __init__(
         self,
@@ -182,17 +128,10 @@ class StepApi:
         self.tz = tz
         self.max_upload_bytes = max_upload_bytes
         self.claim_lease = claim_lease
-        self.configs: ConfigsClient | None = None
-        self.raida: RaidaClient | None = None
         self.join_locks = KeyedLock()
         self.task_locks = KeyedLock()
 
     # collaborators ------------------------------------------------------------------------
-
-    @property
-    def _raida(self) -> RaidaClient:
-        assert self.raida is not None, "the app's lifespan has not run"
-        return self.raida
 
     def caller(self, request: Request) -> Caller:
         authorization = request.headers.get("authorization")
@@ -200,9 +139,8 @@ class StepApi:
         assert authorization is not None
         return Caller(principal, context_headers(request), authorization)
 
-    async def config(self, caller: Caller, route_need: Need) -> ConfigSet:
-        assert self.configs is not None, "the app's lifespan has not run"
-        return await self.configs.config_set(
+    async def config(self, request: Request, caller: Caller, route_need: Need) -> ConfigSet:
+        return await configs_of(request).config_set(
             user_id=caller.user_id,
             context=caller.context,
             authorization=caller.authorization,
@@ -212,28 +150,31 @@ class StepApi:
     # 1, 2 -----------------------------------------------------------------------------------
 
     async def active(self, request: Request) -> Response:
-        cfg = await self.config(self.caller(request), need.ACTIVE)
+        raida = raida_of(request)
+        cfg = await self.config(request, self.caller(request), need.ACTIVE)
         query = rql.contests(
             cfg["contest_process_id.value"], [cfg["contest_status_id.acceptance_works"]]
         )
-        contests = await self._raida.search(cfg["node_id.value"], query)
+        contests = await raida.search(cfg["node_id.value"], query)
         return ok_list(MSG_ACTIVE, [contest_item(c, self.tz) for c in contests])
 
     async def archive(self, request: Request) -> Response:
-        cfg = await self.config(self.caller(request), need.ARCHIVE)
+        raida = raida_of(request)
+        cfg = await self.config(request, self.caller(request), need.ARCHIVE)
         query = rql.contests(
             cfg["contest_process_id.value"],
             [cfg["contest_status_id.done"], cfg["contest_status_id.no_winner"]],
         )
-        contests = await self._raida.search(cfg["node_id.value"], query)
+        contests = await raida.search(cfg["node_id.value"], query)
         return ok_list(MSG_ARCHIVE, [contest_item(c, self.tz) for c in contests])
 
     # 3 --------------------------------------------------------------------------------------
 
     async def details(self, request: Request) -> Response:
+        raida = raida_of(request)
         contest_id = str(request.path_params["contest_id"])
         caller = self.caller(request)
-        cfg = await self.config(caller, need.DETAILS)
+        cfg = await self.config(request, caller, need.DETAILS)
         node = cfg["node_id.value"]
         live = [
             cfg["task_status_id.new"],
@@ -241,8 +182,8 @@ class StepApi:
             cfg["task_status_id.completed"],
         ]
         contest, tasks = await gather(
-            self._raida.get_task(node, contest_id),
-            self._raida.search(
+            raida.get_task(node, contest_id),
+            raida.search(
                 node,
                 rql.user_tasks(
                     cfg["task_process_id.value"],
@@ -261,31 +202,33 @@ class StepApi:
     # 4 --------------------------------------------------------------------------------------
 
     async def contest_tasks(self, request: Request) -> Response:
+        raida = raida_of(request)
         contest_id = str(request.path_params["contest_id"])
         caller = self.caller(request)
         try:
             wanted = [rql.uuid_value(s.strip()) for s in request.query_params.getlist("status")]
         except rql.RqlValueError:
             raise bad_status_filter() from None
-        cfg = await self.config(caller, need.CONTEST_TASKS)
+        cfg = await self.config(request, caller, need.CONTEST_TASKS)
         statuses = wanted or [cfg["task_status_id.approved"], cfg["task_status_id.completed"]]
         query = rql.contest_tasks(cfg["task_process_id.value"], contest_id, statuses)
-        tasks = await self._raida.search(cfg["node_id.value"], query)
+        tasks = await raida.search(cfg["node_id.value"], query)
         return ok_list(MSG_CONTEST_TASKS, [contest_task_item(t, self.tz) for t in tasks])
 
     # 5 --------------------------------------------------------------------------------------
 
     async def my_tasks(self, request: Request) -> Response:
+        raida = raida_of(request)
         caller = self.caller(request)
-        cfg = await self.config(caller, need.MY_TASKS)
+        cfg = await self.config(request, caller, need.MY_TASKS)
         node = cfg["node_id.value"]
         running = [
             cfg[f"contest_status_id.{s}"]
             for s in ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
         ]
         contests, tasks = await gather(
-            self._raida.search(node, rql.contests(cfg["contest_process_id.value"], running)),
-            self._raida.search(
+            raida.search(node, rql.contests(cfg["contest_process_id.value"], running)),
+            raida.search(
                 node,
                 rql.user_tasks(
                     cfg["task_process_id.value"],
@@ -307,22 +250,23 @@ class StepApi:
 
     async def my_history(self, request: Request) -> Response:
         caller = self.caller(request)
-        return await self._history(caller, caller.user_id)
+        return await self._history(request, caller, caller.user_id)
 
     async def user_history(self, request: Request) -> Response:
         # Open to any authenticated user, as in the original (recorded in compat.md).
         user_id = str(request.path_params["user_id"])
-        return await self._history(self.caller(request), user_id)
+        return await self._history(request, self.caller(request), user_id)
 
-    async def _history(self, caller: Caller, user_id: str) -> Response:
-        cfg = await self.config(caller, need.HISTORY)
+    async def _history(self, request: Request, caller: Caller, user_id: str) -> Response:
+        raida = raida_of(request)
+        cfg = await self.config(request, caller, need.HISTORY)
         node = cfg["node_id.value"]
         contests, tasks = await gather(
-            self._raida.search(
+            raida.search(
                 node,
                 rql.contests(cfg["contest_process_id.value"], [cfg["contest_status_id.done"]]),
             ),
-            self._raida.search(
+            raida.search(
                 node,
                 rql.user_tasks(
                     cfg["task_process_id.value"],
@@ -337,10 +281,12 @@ class StepApi:
             for contest in contests
             if (key := contest_key(contest)) in by_contest
         ]
-        await self._fill_attachments(node, [task for _, task in pairs])
+        await self._fill_attachments(raida, node, [task for _, task in pairs])
         return ok_list(MSG_HISTORY, [history_item(c, t, self.tz) for c, t in pairs])
 
-    async def _fill_attachments(self, node: str, tasks: list[dict[str, Any]]) -> None:
+    async def _fill_attachments(
+        self, raida: RaidaClient, node: str, tasks: list[dict[str, Any]]
+    ) -> None:
         """Raida-mock (and Raida's task objects) carry attachments; fetch only where absent."""
         missing = [t for t in tasks if "attachments" not in t and isinstance(t.get("id"), str)]
         if not missing:
@@ -349,16 +295,17 @@ class StepApi:
 
         async def fetch(task: dict[str, Any]) -> None:
             async with limit:
-                task["attachments"] = await self._raida.attachments(node, task["id"])
+                task["attachments"] = await raida.attachments(node, task["id"])
 
         await gather(*(fetch(t) for t in missing))
 
     # 8 --------------------------------------------------------------------------------------
 
     async def join(self, request: Request) -> Response:
+        raida = raida_of(request)
         caller = self.caller(request)
         contest_id = await forms.join_contest_id(request)
-        cfg = await self.config(caller, need.JOIN)
+        cfg = await self.config(request, caller, need.JOIN)
         node = cfg["node_id.value"]
         task_process = cfg["task_process_id.value"]
         live = [
@@ -373,13 +320,13 @@ class StepApi:
         # concurrently, so a join is three sequential Raida round trips (check, create, re-check).
         async with self.join_locks.hold((caller.user_id, contest_id)):
             contest, existing = await gather(
-                self._raida.get_task(node, contest_id), self._raida.search(node, mine)
+                raida.get_task(node, contest_id), raida.search(node, mine)
             )
             if contest is None or process_id(contest) != cfg["contest_process_id.value"]:
                 raise contest_not_found()
             if existing:
                 raise entity_exists()
-            created = await self._raida.create_task(
+            created = await raida.create_task(
                 node,
                 task_process,
                 {
@@ -400,7 +347,7 @@ class StepApi:
                 },
             )
             task_id = created["id"]
-            await self._settle_join_race(node, mine, task_id, cfg)
+            await settle_join_race(raida, node, mine, task_id, cfg)
         data = {
             "task_id": task_id,
             "status": NEW_TASK_STATUS_NAME,
@@ -409,32 +356,13 @@ class StepApi:
         }
         return ok_data(MSG_JOINED, data, status=201)
 
-    async def _settle_join_race(self, node: str, mine: str, task_id: str, cfg: ConfigSet) -> None:
-        """Keep the oldest live application; withdraw the other new ones; 409 if ours lost."""
-        live = await self._raida.search(node, mine)
-        if not live:
-            return
-        winner = oldest(live)
-        if same_id(str(winner.get("id"))) == same_id(task_id):
-            return
-        new = cfg["task_status_id.new"]
-        losers = {same_id(task_id)} | {
-            same_id(t["id"])
-            for t in live
-            if t is not winner and isinstance(t.get("id"), str) and status_id(t) == new
-        }
-        log.warning("join race: keeping %s, withdrawing %s", winner.get("id"), sorted(losers))
-        reject = {"status_id": cfg["task_status_id.rejection"]}
-        await gather(*(self._raida.patch_task(node, loser, reject) for loser in sorted(losers)))
-        raise entity_exists()
-
     # 9 --------------------------------------------------------------------------------------
 
     async def _own_task(
-        self, node: str, task_id: str, caller: Caller, cfg: ConfigSet
+        self, raida: RaidaClient, node: str, task_id: str, caller: Caller, cfg: ConfigSet
     ) -> dict[str, Any] | None:
         """The caller's own application, or None (unknown, another process, another user)."""
-        task = await self._raida.get_task(node, task_id)
+        task = await raida.get_task(node, task_id)
         if task is None or process_id(task) != cfg["task_process_id.value"]:
             return None
         owner = custom_fields(task).get("cf_userid")
@@ -443,34 +371,34 @@ class StepApi:
         return task
 
     async def quit(self, request: Request) -> Response:
+        raida = raida_of(request)
         task_id = str(request.path_params["task_id"])
         caller = self.caller(request)
-        cfg = await self.config(caller, need.QUIT)
+        cfg = await self.config(request, caller, need.QUIT)
         node = cfg["node_id.value"]
         async with self.task_locks.hold(task_id):
-            task = await self._own_task(node, task_id, caller, cfg)
+            task = await self._own_task(raida, node, task_id, caller, cfg)
             state = status_id(task) if task else None
             if state == cfg["task_status_id.completed"]:
-                raise task_completed()
+                raise task_completed(409)
             if state not in (cfg["task_status_id.new"], cfg["task_status_id.approved"]):
                 raise ApiError(404, *messages.APPLICATION_NOT_FOUND)
-            await self._raida.patch_task(
-                node, task_id, {"status_id": cfg["task_status_id.rejection"]}
-            )
+            await raida.patch_task(node, task_id, {"status_id": cfg["task_status_id.rejection"]})
         return ok(MSG_QUIT)
 
     # 10 -------------------------------------------------------------------------------------
 
     async def send_solution(self, request: Request) -> Response:
+        raida = raida_of(request)
         caller = self.caller(request)
         submitted, form = await forms.solution(request, max_upload_bytes=self.max_upload_bytes)
         try:
-            cfg = await self.config(caller, need.SEND_SOLUTION)
+            cfg = await self.config(request, caller, need.SEND_SOLUTION)
             node = cfg["node_id.value"]
             # The lock serialises sends (and quits) of one application in this instance; the
             # claim in `Submission` settles races between instances (see submission.py).
             async with self.task_locks.hold(submitted.task_id):
-                task = await self._own_task(node, submitted.task_id, caller, cfg)
+                task = await self._own_task(raida, node, submitted.task_id, caller, cfg)
                 state = status_id(task) if task else None
                 if state == cfg["task_status_id.completed"]:
                     raise task_completed()
@@ -480,7 +408,7 @@ class StepApi:
                 ):
                     raise ApiError(404, *messages.TASK_DOES_NOT_EXIST)
                 sending = Submission(
-                    self._raida,
+                    raida,
                     node,
                     task,
                     submitted,

@@ -210,3 +210,22 @@ async def test_step_keys_of_two_users_never_share_an_answer(
     )
     assert mine.status_code == 201
     assert "idempotent-replayed" not in theirs.headers
+
+
+async def test_step_a_write_without_credentials_is_401_whatever_its_key(
+    step_client: httpx.AsyncClient, world: World
+) -> None:
+    # a key already used (by another anonymous request) does not turn the 401 into a 422
+    shared = key()
+    headers = {k: v for k, v in world.headers().items() if k != "Authorization"}
+    join = await step_client.post(
+        "/contests/user/my/task/", json={"contest_id": C_ACTIVE}, headers={**headers, **shared}
+    )
+    send = await step_client.post(
+        "/contests/user/my/task/send_solution",
+        data={"task_id": T_NEW},
+        files=solution_file(),
+        headers={**headers, **shared},
+    )
+    assert [join.status_code, send.status_code] == [401, 401]
+    assert send.json()["detail"]["code"] == "TOKEN_MISSING"

@@ -134,3 +134,17 @@ async def test_an_admin_token_works_and_is_not_journaled(raida_client, raida_adm
 def test_a_bad_token_ttl_stops_start_up(value):
     with pytest.raises(ConfigError, match="RAIDA_TOKEN_TTL"):
         Settings.from_env({"RAIDA_TOKEN_TTL": value})
+
+
+async def test_an_empty_username_is_400(raida_client):
+    response = await raida_client.post("/api/users/token/", data={"username": "", "password": ""})
+    assert response.status_code == 400
+
+
+async def test_the_token_body_is_documented_required_with_a_username(raida_client):
+    doc = (await raida_client.get("/docs/schema?format=json")).json()
+    body = doc["paths"]["/api/users/token/"]["post"]["requestBody"]
+    schema = body["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert body["required"] is True
+    assert schema["required"] == ["username", "password"]
+    assert schema["properties"]["username"]["minLength"] == 1

@@ -245,3 +245,25 @@ async def test_a_wrong_method_is_405(raida_client, auth):
     response = await raida_client.delete(f"/api/tasks/{NODE}/{SUPER_CONTEST_ID}", headers=auth)
     assert response.status_code == 405
     assert response.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        (f"/api/tasks/{NODE}/{SUPER_CONTEST_ID}", {"GET", "HEAD", "PATCH", "POST"}),
+        (f"/api/attachments/{NODE}/{SUPER_CONTEST_ID}", {"GET", "HEAD", "POST"}),
+    ],
+)
+async def test_a_wrong_method_is_405_allowing_every_method_of_the_path(
+    raida_client, auth, path, allowed
+):
+    response = await raida_client.request("PUT", path, headers=auth)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+
+
+async def test_tasks_and_their_process_share_one_documented_path(raida_client):
+    doc = (await raida_client.get("/docs/schema?format=json")).json()
+    item = doc["paths"]["/api/tasks/{node}/{id}"]
+    assert set(item) == {"get", "patch", "post"}
+    assert not {"/api/tasks/{node}/{task}", "/api/tasks/{node}/{process}"} & set(doc["paths"])

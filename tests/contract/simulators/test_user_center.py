@@ -158,6 +158,8 @@ async def test_an_invalid_mint_body_is_400(user_center, body):
         {"user_id": USER, "ttl": 0},
         {"user_id": USER, "ttl": -5},
         {"user_id": USER, "ttl": True},
+        {"user_id": USER, "ttl": None},
+        {"user_id": USER, "ttl": 10 * 365 * 24 * 3600 + 1},
     ],
 )
 async def test_an_invalid_token_request_is_400(user_center, body):
@@ -296,3 +298,19 @@ def test_cli_token_with_a_missing_key_file_fails_with_one_line(state_dir, tmp_pa
     assert cli_main(["token", "--key", str(tmp_path / "none.pem")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "none.pem" in err
+
+
+async def test_a_token_request_without_ttl_lasts_the_default(user_center):
+    async with user_center.client() as client:
+        response = await client.post("/api/token", json={"user_id": USER})
+    assert response.json()["expires_in"] == 3600
+
+
+async def test_the_token_body_is_documented_required_with_the_ttl_range(user_center):
+    async with user_center.client() as client:
+        doc = (await client.get("/docs/schema", params={"format": "json"})).json()
+    request = doc["paths"]["/api/token"]["post"]["requestBody"]
+    assert request["required"] is True  # no body is no user_id: 400
+    ttl = request["content"]["application/json"]["schema"]["properties"]["ttl"]
+    assert (ttl["type"], ttl["minimum"], ttl["maximum"]) == ("integer", 1, 10 * 365 * 24 * 3600)
+    assert "nullable" not in ttl

@@ -15,10 +15,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from step_platform.contests.app import create_app
 from step_platform.contests.config_format import ALL_PATHS, REQUIRED, type_schemas
+from step_platform.contests.registration import Registration
 from step_platform.testing.strategies import broken_config_sets, config_sets, raida_seeds
 from tests.fixtures.step import STEP_BASE_URL, step_settings, step_transports
 
@@ -58,23 +59,47 @@ async def running_step(
     public_key: str,
     token: str,
     wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] = lambda t: t,
-) -> AsyncIterator[tuple[ASGIApp, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[LifespanState, httpx.AsyncClient]]:
     transports = step_transports(configs_app, raida_app)
     transports["configs"] = wrap(transports["configs"])
     settings_ = step_settings(public_key, configs_service_token=token, registration_retry=0.01)
-    app = create_app(settings_, transports=transports)
-    async with LifespanManager(app) as manager:
+    probe = LifespanState(create_app(settings_, transports=transports))
+    async with LifespanManager(probe) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=STEP_BASE_URL) as client:
-            yield app, client
+            yield probe, client
 
 
-async def settled(app: ASGIApp, timeout: float = 10.0) -> str:
+class LifespanState:
+    """Wraps an app to keep the lifespan's state (what its requests see as `request.state`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            self.state = scope["state"]
+        await self.app(scope, receive, send)
+
+    @property
+    def registration(self) -> Registration | None:
+        registration: Registration | None = self.state["registration"]
+        return registration
+
+
+async def settled(app: LifespanState, timeout: float = 10.0) -> str:
     """The registration's final state, waiting for the background task."""
     async with asyncio.timeout(timeout):
-        while app.state.registration.state == "pending":
+        while registered(app).state == "pending":
             await asyncio.sleep(0.01)
-    return app.state.registration.state
+    return registered(app).state
+
+
+def registered(app: LifespanState) -> Registration:
+    registration = app.registration
+    assert registration is not None
+    return registration
 
 
 @pytest.fixture
@@ -131,7 +156,7 @@ async def test_without_a_token_step_warns_once_and_does_not_register(
             client,
         ):
             assert (await client.get("/healthz")).status_code == 200
-            assert app.state.registration is None
+            assert app.registration is None
     warnings = [r for r in caplog.records if "CONFIGS_SERVICE_TOKEN" in r.getMessage()]
     assert len(warnings) == 1
     assert await consumers(configs_client, writer) == []
@@ -148,7 +173,7 @@ async def test_registration_is_retried_until_the_configs_service_answers(
         wrap=lambda inner: FlakyTransport(inner, failures=3),
     ) as (app, _):
         assert await settled(app) == "registered"
-        assert app.state.registration.attempts == 4
+        assert registered(app).attempts == 4
     assert [c["name"] for c in await consumers(configs_client, writer)] == ["step"]
 
 
@@ -165,8 +190,8 @@ async def test_an_unreachable_configs_service_does_not_hold_up_start_up(
         ) as (app, client):
             assert (await client.get("/healthz")).status_code == 200
             await asyncio.sleep(0.1)
-            assert app.state.registration.state == "pending"
-            assert app.state.registration.attempts >= 2
+            assert registered(app).state == "pending"
+            assert registered(app).attempts >= 2
 
 
 async def test_a_token_without_the_write_role_is_refused_once_and_not_retried(
@@ -179,7 +204,7 @@ async def test_a_token_without_the_write_role_is_refused_once_and_not_retried(
             _,
         ):
             assert await settled(app) == "refused"
-            assert app.state.registration.attempts == 1
+            assert registered(app).attempts == 1
     assert any("403" in r.getMessage() for r in caplog.records)
     assert await consumers(configs_client, writer) == []
 

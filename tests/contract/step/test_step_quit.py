@@ -86,13 +86,13 @@ async def test_unknown_rejected_or_non_application_tasks_are_404(
     assert detail(response) == NOT_FOUND
 
 
-async def test_a_completed_application_cannot_be_withdrawn(
+async def test_a_completed_application_cannot_be_withdrawn_409(
     step_client: httpx.AsyncClient, world: World, raida_admin: Any
 ) -> None:
     response = await step_client.delete(
         f"/contests/user/my/task/{T_COMPLETED}/", headers=world.headers()
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert detail(response) == {"code": "TASK_COMPLETED", "message": "Решение уже отправлено"}
     assert await task_status(raida_admin, T_COMPLETED) == TS["completed"]
 

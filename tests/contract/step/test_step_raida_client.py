@@ -198,14 +198,13 @@ async def test_attachments_missing_from_task_objects_are_fetched(
     await raida_admin.clear_journal()
     pem = _any_public_pem()
     api = StepApi(verifier=TokenVerifier(pem, "RS256"), tz=ZoneInfo("UTC"), max_upload_bytes=1)
-    api.raida = raida
     tasks: list[dict[str, Any]] = [
         {"id": T_COMPLETED},
         {"id": T_NEW},
         {"id": "00000000-0000-4000-8000-000000000000"},
         {"id": C_ACTIVE, "attachments": []},  # already there: not fetched
     ]
-    await api._fill_attachments(NODE, tasks)
+    await api._fill_attachments(raida, NODE, tasks)
     assert [a["id"] for a in tasks[0]["attachments"]] == [A_CAT]
     assert tasks[1]["attachments"] == []
     assert tasks[2]["attachments"] is None  # Raida: 404
