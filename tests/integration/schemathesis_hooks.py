@@ -4,6 +4,10 @@ An `Idempotency-Key` names one request: a real client never sends the same key w
 different requests, and the services answer such a reuse with 422 `IDEMPOTENCY_KEY_REUSED`
 by design. Generated keys repeat across cases (the generator reuses small values), so each
 call gets a fresh key; everything else is sent as generated.
+
+The key is replaced in the outgoing request, not in the case: schemathesis revalidates a case
+a hook edits, and a revalidated negative case stops being negative — a case that leaves out
+`Authorization` would then be sent with the run's token and judged as if it had none.
 """
 
 from __future__ import annotations
@@ -11,10 +15,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import requests
 import schemathesis
+
+
+class FreshIdempotencyKey(requests.auth.AuthBase):
+    """Applied by `requests` to the prepared request, after every header is in place."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if "Idempotency-Key" in request.headers:
+            request.headers["Idempotency-Key"] = uuid.uuid4().hex
+        return request
 
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
-    if case.headers and "Idempotency-Key" in case.headers:
-        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    kwargs["auth"] = FreshIdempotencyKey()
