@@ -61,7 +61,7 @@ class ConsumerEndpoints:
     def routes(self) -> list[Route]:
         # every method reaches the handler, which answers 405 itself: a method missing here
         # would fall through to `/configs/{types}` and be taken for a config type
-        every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        every = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         return [
             Route("/configs/_consumers", self.collection, methods=every),
             Route("/configs/_consumers/{name}", self.one, methods=every),

@@ -321,7 +321,26 @@ async def test_an_override_without_the_override_role_is_403(
         "/configs/node_id/", headers={**writer, "X-Consumer-Override": "incident 42"}
     )
     assert response.status_code == 403, response.text
-    assert registry_calls == []
+    assert [call.method for call in registry_calls] == ["GET"]  # read, nothing written
+
+
+async def test_an_override_of_a_write_that_breaks_nothing_needs_no_role(
+    configs_client, step_registered, seed_set, writer
+):
+    response = await configs_client.put(
+        "/configs/node_id/",
+        json={"data": NODE},
+        headers={**writer, "X-Consumer-Override": "incident 42"},
+    )
+    assert response.status_code == 200, response.text
+    assert "consumer_override" not in response.json()["data"]["meta"]
+
+
+async def test_an_override_of_a_missing_config_is_404(configs_client, writer):
+    response = await configs_client.delete(
+        "/configs/node_id/", headers={**writer, "X-Consumer-Override": "incident 42"}
+    )
+    assert response.status_code == 404, response.text
 
 
 async def test_an_override_lets_a_breaking_write_through_and_records_it(
@@ -477,3 +496,19 @@ async def test_a_rollback_that_would_break_step_is_422_and_writes_nothing(
     assert response.json()["detail"]["code"] == "BREAKS_CONSUMER"
     read = await configs_client.get("/configs/node_id/", headers=reader)
     assert read.json()["data"] == {"node_id": NODE}
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/configs/_consumers/", "GET, HEAD"),
+        ("/configs/_consumers/step/", "GET, HEAD, PUT, DELETE"),
+        ("/configs/_validate/", "POST"),
+    ],
+)
+async def test_options_on_a_consumer_route_is_405_with_its_own_allow(
+    configs_client, reader, path, allow
+):
+    response = await configs_client.options(path, headers=reader)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allow
