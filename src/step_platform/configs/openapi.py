@@ -47,6 +47,9 @@ NOT_NULL: dict[str, Any] = {
     ],
 }
 
+# a JSON Schema: an object, or `true` / `false`
+JSON_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "object"}, {"type": "boolean"}]}
+
 OK_DETAIL: dict[str, Any] = {
     "type": "object",
     "required": ["code", "message"],
@@ -127,10 +130,10 @@ SCHEMAS: dict[str, Any] = {
             "schemas": {
                 "type": "object",
                 "description": "config type -> the JSON Schema (2020-12 unless `$schema` says "
-                "otherwise) its value must satisfy; every `$ref` must point inside the schema",
+                "otherwise) its value must satisfy; every `$ref` must point inside the schema. "
+                "A key that is not a type name is kept and constrains nothing.",
                 "minProperties": 1,
-                "propertyNames": TYPE_NAME,
-                "additionalProperties": {"type": "object"},
+                "additionalProperties": JSON_SCHEMA,
             }
         },
     },
@@ -139,7 +142,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": {"type": "string"},
             "types": {"type": "array", "items": {"type": "string"}},
-            "schemas": {"type": "object", "additionalProperties": {"type": "object"}},
+            "schemas": {"type": "object", "additionalProperties": JSON_SCHEMA},
             "registered_by": {"type": "string", "format": "uuid", "nullable": True},
             "modified_date": {"type": "string", "format": "date-time"},
         },
@@ -160,11 +163,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "DryRun": {
         "type": "object",
+        "description": "at least one write: a non-empty `data` or `deactivate`",
+        "anyOf": [
+            {"required": ["data"], "properties": {"data": {"minProperties": 1}}},
+            {"required": ["deactivate"], "properties": {"deactivate": {"minItems": 1}}},
+        ],
         "properties": {
             "data": {
                 "type": "object",
-                "description": "config type -> its data after the intended POST/PUT/PATCH",
-                "propertyNames": TYPE_NAME,
+                "description": "config type -> its data after the intended POST/PUT/PATCH "
+                "(a key that is not a type name can never be written: it breaks nothing)",
                 "additionalProperties": NOT_NULL,
             },
             "deactivate": {
