@@ -105,19 +105,21 @@ def test_create_accepts_any_non_null_json_data():
         )
 
 
-def test_body_project_must_equal_the_project_header():
+def test_a_body_project_other_than_the_header_is_403():
     body = {"project_id": A, "object_type": "a", "data": 1}
     with pytest.raises(ApiError) as exc:
         parse_create(body, HEADERS)
-    assert list(fields_of(exc)) == ["project_id"]
+    assert exc.value.status == 403
+    assert list(exc.value.extra["fields"]) == ["project_id"]
 
 
-def test_body_account_must_equal_the_account_header_when_both_are_given():
+def test_a_body_account_other_than_the_header_is_403_when_both_are_given():
     body = {"project_id": P, "account_id": A, "object_type": "a", "data": 1}
     other = Context(project_id=P, account_id="9d7c3a52-1a7e-4c3a-9a55-5a8c4f1e2b03")
     with pytest.raises(ApiError) as exc:
         parse_create(body, other)
-    assert list(fields_of(exc)) == ["account_id"]
+    assert exc.value.status == 403
+    assert list(exc.value.extra["fields"]) == ["account_id"]
     assert parse_create(body, Context(project_id=P, account_id=A)).account_id == A
     assert parse_create(body, HEADERS).account_id == A
 

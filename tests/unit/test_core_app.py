@@ -230,10 +230,15 @@ async def test_cors_headers_on_error_answers(client) -> None:
 
 
 async def test_context_headers_are_canonicalised(client) -> None:
-    response = await client.get(
-        "/ctx/", headers={"Project-ID": "{" + PROJECT.upper() + "}", "Account-ID": ""}
-    )
+    response = await client.get("/ctx/", headers={"Project-ID": "{" + PROJECT.upper() + "}"})
     assert response.json() == {"project_id": PROJECT, "account_id": None}
+
+
+@pytest.mark.parametrize("value", ["", " "])
+async def test_an_empty_account_id_is_400_naming_the_header(client, value) -> None:
+    response = await client.get("/ctx/", headers={"Project-ID": PROJECT, "Account-ID": value})
+    assert response.status_code == 400
+    assert list(response.json()["detail"]["fields"]) == ["Account-ID"]
 
 
 async def test_missing_project_id_is_400_naming_the_header(client) -> None:

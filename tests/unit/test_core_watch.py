@@ -8,7 +8,15 @@ import pytest
 
 from step_platform.core.changes import ChangeSignal
 from step_platform.core.errors import ApiError
-from step_platform.core.watch import DEFAULT_WAIT, MAX_WAIT, Indexed, Watch, block, parse_watch
+from step_platform.core.watch import (
+    DEFAULT_WAIT,
+    MAX_WAIT,
+    Indexed,
+    Watch,
+    block,
+    parse_read_watch,
+    parse_watch,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -45,7 +53,11 @@ def test_a_huge_wait_is_capped():
         ({"index": "1", "wait": "-5s"}, "wait"),
         ({"index": "1", "wait": "soon"}, "wait"),
         ({"index": "1", "wait": "5h"}, "wait"),
-        ({"wait": "5s"}, "wait"),
+        ({"index": "1", "wait": " 5s"}, "wait"),
+        ({"index": "1", "wait": "5s\n"}, "wait"),
+        ({"index": "1", "wait": "١s"}, "wait"),  # a non-ASCII digit
+        ({"index": " 1"}, "index"),
+        ({"wait": "soon"}, "wait"),
     ],
 )
 def test_nonsense_is_a_400_naming_the_parameter(params, field):
@@ -53,6 +65,19 @@ def test_nonsense_is_a_400_naming_the_parameter(params, field):
         parse_watch(params)
     assert (caught.value.status, caught.value.code) == (400, "INVALID_QUERY")
     assert list(caught.value.extra["fields"]) == [field]
+
+
+def test_a_wait_without_an_index_is_a_plain_read():
+    assert parse_watch({"wait": "5s"}) is None
+
+
+def test_index_zero_on_a_read_is_a_plain_read():
+    assert parse_read_watch({"index": "0", "wait": "30s"}) is None
+    assert parse_read_watch({"index": "1", "wait": "30s"}) == Watch(1, 30.0)
+
+
+def test_index_zero_on_a_feed_still_blocks_from_the_start():
+    assert parse_watch({"index": "0", "wait": "30s"}) == Watch(0, 30.0)
 
 
 def test_messages_follow_the_service_language():
@@ -123,3 +148,15 @@ async def test_block_answers_a_future_index_at_once():
 
     found = await block(Watch(99, 5.0), signal, {"p"}, read, lambda i: Indexed(i, i))
     assert found == 5
+
+
+async def test_block_answers_at_once_an_index_this_read_never_had():
+    """The set's index is 3, the registry is at 10: a client asking with 7 did not get 7 from
+    this read (a made-up or foreign index), so it gets the read at once and starts again."""
+    signal = ChangeSignal()
+
+    async def read() -> int:
+        return 3
+
+    watch = block(Watch(7, 60.0), signal, {"p"}, read, lambda i: Indexed(i, 10))
+    assert await asyncio.wait_for(watch, 1.0) == 3

@@ -23,8 +23,10 @@ from ..core.headers import context_headers
 from .consumers import (
     CONSUMER_TYPE,
     CONSUMERS_PROJECT,
+    is_writable_type,
     parse_name,
     parse_registration,
+    registration_data,
     split,
     with_consumers,
 )
@@ -61,7 +63,7 @@ class ConsumerEndpoints:
     def routes(self) -> list[Route]:
         # every method reaches the handler, which answers 405 itself: a method missing here
         # would fall through to `/configs/{types}` and be taken for a config type
-        every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        every = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
         return [
             Route("/configs/_consumers", self.collection, methods=every),
             Route("/configs/_consumers/{name}", self.one, methods=every),
@@ -109,7 +111,7 @@ class ConsumerEndpoints:
         principal = self.configs.authenticate(request, write=True)
         name = parse_name(request.path_params["name"])
         schemas = parse_registration(await read_body(request))
-        data = {"name": name, "schemas": schemas}
+        data = registration_data(name, schemas)
         client = registry(request)
 
         async def attempt() -> Response:
@@ -173,7 +175,7 @@ class ConsumerEndpoints:
         self.configs.authenticate(request)
         context = context_headers(request)
         data, deactivate = parse_dry_run(await read_body(request))
-        types = [*data, *deactivate]
+        types = [*data, *deactivate] or [CONSUMER_TYPE]  # nothing to read but the consumers
         params = list_params(context.project_id, context.account_id, types)
         rows, registrations = split(
             await registry(request).rows(with_consumers(params)), context.project_id
@@ -189,6 +191,12 @@ class ConsumerEndpoints:
 
 
 def parse_dry_run(body: Any) -> tuple[dict[str, Any], list[str]]:
+    """`data` (type -> value, not null) and `deactivate` (type names), not both empty.
+
+    A `data` key that is not a config type name can never be written, so it breaks nothing
+    and is left out of the check (OpenAPI 3.0 cannot restrict an object's keys); a
+    `deactivate` entry must be a type name (400), as the document's pattern says.
+    """
     data = body.get("data", {}) if isinstance(body, dict) else None
     deactivate = body.get("deactivate", []) if isinstance(body, dict) else None
     if (
@@ -199,9 +207,10 @@ def parse_dry_run(body: Any) -> tuple[dict[str, Any], list[str]]:
         or any(v is None for v in data.values())
     ):
         raise invalid({"non_field_errors": [MSG_VALIDATE_BODY]})
-    names = [*data, *deactivate]
-    for name in names:
+    for name in deactivate:
         parse_type(name)  # one plain, unreserved type name (400 otherwise)
+    data = {name: value for name, value in data.items() if is_writable_type(name)}
+    names = [*data, *deactivate]
     if len(set(names)) != len(names):
         raise invalid({"deactivate": ["A type is either written or deactivated, not both."]})
     return data, list(deactivate)

@@ -2,16 +2,17 @@
 
 A consumer registers, by name, the JSON Schema of each config type it reads. Registrations
 are registry config rows of the reserved type `_consumer` under the nil project, one per
-consumer (`object_code` `_consumer:<name>`, `data` `{"name", "schemas"}`), so the configs
-service stays free of a database of its own and every instance sees the same consumers. The
-write path reads them in the same registry call that reads the row it changes (`with_consumers`),
-so checking contracts costs no extra call.
+consumer (`object_code` `_consumer:<name>`, `data` `{"name", "schemas"}`, see
+`registration_data`), so the configs service stays free of a database of its own and every
+instance sees the same consumers. The write path reads them in the same registry call that
+reads the row it changes (`with_consumers`), so checking contracts costs no extra call.
 
 Validators are compiled once per stored version of a registration (row id + modified_date).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import OrderedDict
@@ -90,21 +91,52 @@ def parse_name(raw: str) -> str:
     return raw
 
 
+def registration_data(name: str, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The registry row's `data` of a registration.
+
+    The registry cannot store U+0000 (Postgres' jsonb has no room for it), which a JSON Schema
+    may hold (a property name, an `enum` value); such schemas are kept as their JSON text
+    (`schemas_json`), where it is an escape, and read back by `stored_schemas`.
+    """
+    text = json.dumps(schemas, ensure_ascii=False)
+    if "\\u0000" in text:
+        return {"name": name, "schemas_json": text}
+    return {"name": name, "schemas": schemas}
+
+
+def stored_schemas(data: Mapping[str, Any]) -> Any:
+    """The schemas of a registration row's `data` (either spelling of `registration_data`)."""
+    text = data.get("schemas_json")
+    if "schemas" not in data and isinstance(text, str):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+    return data.get("schemas")
+
+
+def is_writable_type(name: str) -> bool:
+    """Whether configs of this type can exist: a plain, unreserved type name."""
+    return (
+        bool(TYPE_NAME.fullmatch(name))
+        and len(name) <= MAX_TYPE_LENGTH
+        and (name not in RESERVED_TYPES)
+    )
+
+
 def parse_registration(body: Any) -> dict[str, Any]:
-    """`{"schemas": {type: schema}}` with every schema usable, or 400 naming what is not."""
+    """`{"schemas": {type: schema}}` with every schema usable, or 400 naming what is not.
+
+    A key that is not a config type name (no config of it can ever be written) is kept as
+    given and constrains nothing: OpenAPI 3.0 cannot restrict an object's keys, so the
+    document cannot say it is refused.
+    """
     schemas = body.get("schemas") if isinstance(body, dict) else None
     if not isinstance(schemas, dict) or not schemas:
         raise ApiError(400, "BAD_REQUEST", MSG_SCHEMAS, fields={"schemas": [MSG_SCHEMAS]})
     fields: dict[str, list[str]] = {}
     for type_name, schema in schemas.items():
         where = f"schemas.{type_name}"
-        if (
-            not TYPE_NAME.fullmatch(type_name)
-            or len(type_name) > MAX_TYPE_LENGTH
-            or type_name in RESERVED_TYPES
-        ):
-            fields[where] = ["Недопустимое имя типа конфига."]
-            continue
         try:
             compile_schema(schema)
         except SchemaProblem as problem:
@@ -144,7 +176,7 @@ class ConsumerBook:
             return cached
         data = row.get("data")
         name = data.get("name") if isinstance(data, Mapping) else None
-        schemas = data.get("schemas") if isinstance(data, Mapping) else None
+        schemas = stored_schemas(data) if isinstance(data, Mapping) else None
         if not isinstance(name, str) or not isinstance(schemas, Mapping):
             log.warning("ignoring a malformed consumer registration %s", row.get("id"))
             return None

@@ -18,7 +18,9 @@ A breaking write is 422 `BREAKS_CONSUMER` with one entry per (consumer, type) na
 dotted paths that would break, as the consumer itself would report them. An emergency
 override exists: the header `X-Consumer-Override: <reason>` with a token holding the override
 role (`CONFIGS_OVERRIDE_ROLE`); the write goes through, is logged as a warning and is recorded
-in the row's `meta.consumer_override` (who, when, why, what it broke).
+in the row's `meta.consumer_override` (who, when, why, what it broke). The role is checked when
+the override is used, i.e. when the write would break a consumer (403 without it): a write
+that breaks nothing needs no override, and one aimed at a missing config stays a 404.
 """
 
 from __future__ import annotations
@@ -86,37 +88,40 @@ def breaks_consumer(found: list[Violation]) -> ApiError:
 
 @dataclass(frozen=True)
 class Override:
-    """An emergency override asked for by a principal holding the override role."""
+    """An emergency override asked for; `allowed` when the principal holds the override role."""
 
     user_id: str
     reason: str
+    allowed: bool = True
 
 
 def requested_override(request: Request, principal: Principal, role: str) -> Override | None:
-    """The override this request asks for, checked before anything else is done.
+    """The override this request asks for; its reason is checked before anything else (400).
 
-    Asking without the role is 403; an empty role setting disables overrides altogether.
+    Whether the principal may use it (the role; an empty role setting disables overrides
+    altogether) is decided by `enforce`, when a write would need it.
     """
     raw = request.headers.get(OVERRIDE_HEADER)
     if raw is None:
         return None
-    if not role or role not in principal.roles:
-        raise forbidden()
     reason = raw.strip()
     if not reason or len(reason) > MAX_REASON:
         raise ApiError(400, "BAD_REQUEST", MSG_REASON, fields={"X-Consumer-Override": [MSG_REASON]})
-    return Override(principal.user_id, reason)
+    return Override(principal.user_id, reason, allowed=bool(role) and role in principal.roles)
 
 
 def enforce(
     found: list[Violation], override: Override | None, *, where: str
 ) -> dict[str, Any] | None:
-    """Refuse a breaking write (422), or let an overridden one through and say what to
-    record in the row's meta (None when nothing was overridden)."""
+    """Refuse a breaking write (422; 403 when its override is not allowed), or let an
+    overridden one through and say what to record in the row's meta (None when nothing was
+    overridden)."""
     if not found:
         return None
     if override is None:
         raise breaks_consumer(found)
+    if not override.allowed:
+        raise forbidden()
     record = {
         "by": override.user_id,
         "at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),

@@ -11,24 +11,44 @@ from typing import Any
 from ..core.docs import CONTEXT_HEADERS, error_response, json_response
 from ..core.docs import document as base_document
 from ..core.versions import CONFIGS_API as VERSION
+from ..core.watch import MAX_INDEX, WAIT_PATTERN
+from .consumers import CONSUMER_NAME
+from .contracts import MAX_REASON
 from .routes import ATTEMPTS
+from .validation import MAX_LIMIT, MAX_OFFSET, MAX_TYPE_LENGTH
 
 TITLE = "API Configs"
 TAG = "Configs"
 CONSUMERS_TAG = "Consumers"
 
+NAME = f"[A-Za-z0-9_]{{1,{MAX_TYPE_LENGTH}}}"  # one config type name (`validation.TYPE_NAME`)
+TYPE_NAME: dict[str, Any] = {"type": "string", "pattern": f"^{NAME}$"}
 TYPES_PARAM: dict[str, Any] = {
     "name": "config_type",
     "in": "path",
     "required": True,
     "description": "One config type, or several separated by commas (`node_id,task_status_id`).",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$"},
+    "schema": {"type": "string", "pattern": f"^{NAME}(,{NAME})*$"},
 }
 TYPE_PARAM: dict[str, Any] = {
     **TYPES_PARAM,
     "description": "Exactly one config type.",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"},
+    "schema": TYPE_NAME,
 }
+# any JSON value except null (OpenAPI 3.0 has no `null` type to exclude)
+NOT_NULL: dict[str, Any] = {
+    "description": "any JSON value except null",
+    "anyOf": [
+        {"type": "object"},
+        {"type": "array"},
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+    ],
+}
+
+# a JSON Schema: an object, or `true` / `false`
+JSON_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "object"}, {"type": "boolean"}]}
 
 OK_DETAIL: dict[str, Any] = {
     "type": "object",
@@ -63,16 +83,28 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["project_id", "object_type", "data"],
         "properties": {
-            "project_id": {"type": "string", "format": "uuid"},
-            "account_id": {"type": "string", "format": "uuid"},
-            "object_type": {"type": "string", "pattern": "^[A-Za-z0-9_]+$", "maxLength": 254},
-            "data": {"description": "any JSON value except null"},
+            "project_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "the Project-ID header's (else 403)",
+            },
+            "account_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "the Account-ID header's when both are given (else 403)",
+            },
+            "object_type": {
+                "type": "string",
+                "description": "a type name; spaces around it are dropped",
+                "pattern": f"^\\s*{NAME}\\s*$",
+            },
+            "data": NOT_NULL,
         },
     },
     "ConfigData": {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": {"description": "any JSON value except null"}},
+        "properties": {"data": NOT_NULL},
     },
     "RegistryConfig": {
         "type": "object",
@@ -98,8 +130,10 @@ SCHEMAS: dict[str, Any] = {
             "schemas": {
                 "type": "object",
                 "description": "config type -> the JSON Schema (2020-12 unless `$schema` says "
-                "otherwise) its value must satisfy; every `$ref` must point inside the schema",
-                "additionalProperties": {"type": "object"},
+                "otherwise) its value must satisfy; every `$ref` must point inside the schema. "
+                "A key that is not a type name is kept and constrains nothing.",
+                "minProperties": 1,
+                "additionalProperties": JSON_SCHEMA,
             }
         },
     },
@@ -108,7 +142,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": {"type": "string"},
             "types": {"type": "array", "items": {"type": "string"}},
-            "schemas": {"type": "object", "additionalProperties": {"type": "object"}},
+            "schemas": {"type": "object", "additionalProperties": JSON_SCHEMA},
             "registered_by": {"type": "string", "format": "uuid", "nullable": True},
             "modified_date": {"type": "string", "format": "date-time"},
         },
@@ -129,16 +163,24 @@ SCHEMAS: dict[str, Any] = {
     },
     "DryRun": {
         "type": "object",
+        "description": "at least one write: a non-empty `data` or `deactivate`",
+        "anyOf": [
+            {"required": ["data"], "properties": {"data": {"minProperties": 1}}},
+            {"required": ["deactivate"], "properties": {"deactivate": {"minItems": 1}}},
+        ],
         "properties": {
             "data": {
                 "type": "object",
-                "description": "config type -> its data after the intended POST/PUT/PATCH",
-                "additionalProperties": {},
+                "description": "config type -> its data after the intended POST/PUT/PATCH "
+                "(a key that is not a type name can never be written: it breaks nothing)",
+                "additionalProperties": NOT_NULL,
             },
             "deactivate": {
                 "type": "array",
-                "description": "types whose config at this level would be deleted",
-                "items": {"type": "string"},
+                "description": "types whose config at this level would be deleted (a type is "
+                "either written or deactivated, not both)",
+                "uniqueItems": True,
+                "items": TYPE_NAME,
             },
         },
     },
@@ -222,14 +264,14 @@ OVERRIDE_PARAM: dict[str, Any] = {
     "description": "Emergency only: write even if it breaks a consumer. The value is the "
     "reason; the token needs the override role (CONFIGS_OVERRIDE_ROLE, default "
     "`configs:override`). Logged, and stored in the row's `meta.consumer_override`.",
-    "schema": {"type": "string", "maxLength": 500},
+    "schema": {"type": "string", "pattern": "\\S", "maxLength": MAX_REASON},
 }
 NAME_PARAM: dict[str, Any] = {
     "name": "name",
     "in": "path",
     "required": True,
     "description": "The consumer's name (`step`)",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"},
+    "schema": {"type": "string", "pattern": f"^{CONSUMER_NAME.pattern}$"},
 }
 
 
@@ -331,17 +373,17 @@ WATCH_PARAMS: list[dict[str, Any]] = [
         "description": "Blocking query, as Consul's: answer at once when the set's "
         "`X-Config-Index` is above this (or this is ahead of the registry: start again from "
         "the answer's index), else when a change of the set is committed through any "
-        "instance, or when `wait` ends (200, same body and index). Negative or not an "
-        "integer: 400 `INVALID_QUERY`.",
-        "schema": {"type": "integer", "minimum": 0},
+        "instance, or when `wait` ends (200, same body and index). `0` (nothing seen yet) "
+        "answers at once. Negative or not an integer: 400 `INVALID_QUERY`.",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INDEX},
     },
     {
         "name": "wait",
         "in": "query",
         "required": False,
         "description": "Seconds, or a number with `ms`, `s` or `m` (`30s`); default 30 s, "
-        "capped at 300 s; only with `index`.",
-        "schema": {"type": "string", "example": "30s"},
+        "capped at 300 s; without `index` the read answers at once.",
+        "schema": {"type": "string", "pattern": WAIT_PATTERN, "example": "30s"},
     },
 ]
 STATE = {
@@ -383,7 +425,7 @@ HISTORY_SCHEMAS: dict[str, Any] = {
     "Rollback": {
         "type": "object",
         "required": ["index"],
-        "properties": {"index": {"type": "integer", "minimum": 1}},
+        "properties": {"index": {"type": "integer", "minimum": 1, "maximum": MAX_INDEX}},
     },
 }
 
@@ -395,9 +437,9 @@ def _history_paths(paths: dict[str, Any]) -> None:
         read["responses"]["200"] = {**read["responses"]["200"], "headers": INDEX_HEADER}
     page = [
         {"name": "limit", "in": "query", "required": False, "description": "1..1000, 100",
-         "schema": {"type": "integer"}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
         {"name": "offset", "in": "query", "required": False, "description": "0 or more",
-         "schema": {"type": "integer"}},
+         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}},
     ]  # fmt: skip
     history = json_response("newest first", _ref("ConfigHistory"))
     paths["/configs/{config_type}/history/"] = {

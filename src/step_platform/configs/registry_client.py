@@ -133,7 +133,12 @@ class RegistryClient:
 
     async def list_indexed(self, params: dict[str, str]) -> tuple[list[Row], Indexed]:
         """The rows and the index of the list's scope (`X-Config-Index`) with the latest
-        index the registry knows (`X-Config-Latest-Index`)."""
+        index the registry knows (`X-Config-Latest-Index`).
+
+        A scope nothing was ever written to has index 0 in the registry; it is given the
+        latest index instead, since `index=0` never blocks: a client can then wait for the
+        scope's first write with the index it got (a later read with a higher latest index
+        answers at once: a spurious wake-up, never a missed write)."""
         response = await self._send("GET", LIST_PATH, params=params)
         if response.status_code != 200:
             # our query is built from validated values: a 4xx is a contract mismatch
@@ -141,8 +146,8 @@ class RegistryClient:
         rows = json_of(response, UPSTREAM)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise UpstreamBadResponse(UPSTREAM, "list answer is not an array of objects")
-        found = Indexed(_header_int(response, INDEX_HEADER), _header_int(response, LATEST_HEADER))
-        return rows, found
+        index, latest = _header_int(response, INDEX_HEADER), _header_int(response, LATEST_HEADER)
+        return rows, Indexed(index or latest, latest)
 
     async def revisions(self, params: dict[str, str]) -> dict[str, Any]:
         """One page of the audit list: `{"count", "next", "previous", "results"}`."""

@@ -38,7 +38,7 @@ from ..core.locks import KeyedLock
 from ..core.responses import JSON
 from ..core.upstream import UpstreamBadResponse, json_of
 from ..core.watch import HEADER as INDEX_HEADER
-from ..core.watch import Indexed, block, parse_watch
+from ..core.watch import Indexed, block, parse_read_watch, parse_watch
 from .consumers import Consumer, ConsumerBook, split, with_consumers
 from .contracts import Override, after_delete, enforce, requested_override, violations
 from .flights import Flights
@@ -285,7 +285,7 @@ class ConfigsEndpoints:
         self.authenticate(request)
         context = context_headers(request)
         types = None if raw_types is None else parse_types(raw_types)
-        watch = parse_watch(request.query_params, "ru")
+        watch = parse_read_watch(request.query_params, "ru")
         follower = feed(request)
         if watch is not None:
             follower.ensure_started()

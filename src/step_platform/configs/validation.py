@@ -37,8 +37,13 @@ BAD_TYPE_NAME = "Only latin letters, digits and underscores are allowed."
 TOO_LONG = f"Ensure this field has no more than {MAX_TYPE_LENGTH} characters."
 NOT_OBJECT = "Invalid data. Expected a dictionary, but got {kind}."
 BAD_JSON = "Value must be valid JSON."
+OTHER_PROJECT = "Does not match the Project-ID header."
+OTHER_ACCOUNT = "Does not match the Account-ID header."
+MSG_OUTSIDE_CONTEXT = "Конфиг можно создать только в проекте (и аккаунте) из заголовков запроса."
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_LIMIT = 1000  # of a history page
+MAX_OFFSET = 2**62
 
 
 def invalid(fields: dict[str, list[str]]) -> ApiError:
@@ -154,7 +159,11 @@ class NewConfig:
 
 
 def parse_create(body: Any, context: Context) -> NewConfig:
-    """POST body as the original (unknown fields ignored); ids must match the headers."""
+    """POST body as the original (unknown fields ignored); ids must match the headers.
+
+    A malformed body is 400; a well-formed one naming another project (or, with Account-ID,
+    another account) than the headers is 403: the request may write only in its context.
+    """
     body = _object(body)
     fields: dict[str, list[str]] = {}
     project_id = account_id = None
@@ -166,12 +175,14 @@ def parse_create(body: Any, context: Context) -> NewConfig:
         account_id = _uuid(body, "account_id", fields)
     object_type = _type_name(body, fields)
     data = _data(body, fields)
-    if project_id is not None and project_id != context.project_id:
-        fields["project_id"] = ["Does not match the Project-ID header."]
-    if account_id is not None and context.account_id and account_id != context.account_id:
-        fields["account_id"] = ["Does not match the Account-ID header."]
     if fields:
         raise invalid(fields)
+    if project_id != context.project_id:
+        fields["project_id"] = [OTHER_PROJECT]
+    if account_id is not None and context.account_id and account_id != context.account_id:
+        fields["account_id"] = [OTHER_ACCOUNT]
+    if fields:  # well-formed, but outside the request's context
+        raise ApiError(403, "FORBIDDEN", MSG_OUTSIDE_CONTEXT, fields=fields)
     assert project_id is not None and object_type is not None
     return NewConfig(project_id, account_id, object_type, data)
 
@@ -205,13 +216,13 @@ def parse_rollback(body: Any) -> int:
     return index
 
 
-def parse_page(query: Mapping[str, str], max_limit: int = 1000) -> tuple[int, int]:
+def parse_page(query: Mapping[str, str], max_limit: int = MAX_LIMIT) -> tuple[int, int]:
     """`limit` (1 to max_limit, default 100) and `offset` (0 or more) of a history page."""
     fields: dict[str, list[str]] = {}
     limit = _whole(query.get("limit", "100"), 1, max_limit)
     if limit is None:
         fields["limit"] = [f"Enter a whole number between 1 and {max_limit}."]
-    offset = _whole(query.get("offset", "0"), 0, 2**62)
+    offset = _whole(query.get("offset", "0"), 0, MAX_OFFSET)
     if offset is None:
         fields["offset"] = ["Enter a whole number greater than or equal to 0."]
     if fields:

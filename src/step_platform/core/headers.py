@@ -20,7 +20,7 @@ def context_headers(request: Request) -> Context:
     """Both headers validated as UUIDs (any form `uuid.UUID` reads), rendered canonical."""
     fields: dict[str, list[str]] = {}
     project = request.headers.get("project-id", "").strip()
-    account = request.headers.get("account-id", "").strip()
+    account = request.headers.get("account-id")
     project_id = account_id = None
     if not project:
         fields["Project-ID"] = ["Обязательный заголовок."]
@@ -28,7 +28,7 @@ def context_headers(request: Request) -> Context:
         project_id = canonical_uuid(project)
         if project_id is None:
             fields["Project-ID"] = ["Must be a valid UUID."]
-    if account:
+    if account is not None:  # sent empty is not "absent": the documents say a UUID
         account_id = canonical_uuid(account)
         if account_id is None:
             fields["Account-ID"] = ["Must be a valid UUID."]

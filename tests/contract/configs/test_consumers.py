@@ -139,9 +139,7 @@ async def test_an_invalid_json_schema_is_400_naming_the_schema_error(
     assert registry_calls == []
 
 
-@pytest.mark.parametrize(
-    "body", [{}, {"schemas": {}}, {"schemas": [1]}, [1], {"schemas": {"_consumer": {}}}]
-)
+@pytest.mark.parametrize("body", [{}, {"schemas": {}}, {"schemas": [1]}, [1]])
 async def test_a_registration_body_without_schemas_is_400(
     configs_client, writer, registry_calls, body
 ):
@@ -321,7 +319,26 @@ async def test_an_override_without_the_override_role_is_403(
         "/configs/node_id/", headers={**writer, "X-Consumer-Override": "incident 42"}
     )
     assert response.status_code == 403, response.text
-    assert registry_calls == []
+    assert [call.method for call in registry_calls] == ["GET"]  # read, nothing written
+
+
+async def test_an_override_of_a_write_that_breaks_nothing_needs_no_role(
+    configs_client, step_registered, seed_set, writer
+):
+    response = await configs_client.put(
+        "/configs/node_id/",
+        json={"data": NODE},
+        headers={**writer, "X-Consumer-Override": "incident 42"},
+    )
+    assert response.status_code == 200, response.text
+    assert "consumer_override" not in response.json()["data"]["meta"]
+
+
+async def test_an_override_of_a_missing_config_is_404(configs_client, writer):
+    response = await configs_client.delete(
+        "/configs/node_id/", headers={**writer, "X-Consumer-Override": "incident 42"}
+    )
+    assert response.status_code == 404, response.text
 
 
 async def test_an_override_lets_a_breaking_write_through_and_records_it(
@@ -420,7 +437,16 @@ async def test_validate_checks_deactivations_in_the_layered_view(
 
 @pytest.mark.parametrize(
     "body",
-    [{}, [1], {"data": []}, {"data": {"a,b": {}}}, {"data": {"x": None}}, {"deactivate": "x"}],
+    [
+        {},
+        [1],
+        {"data": []},
+        {"data": {}},
+        {"data": {"x": None}},
+        {"deactivate": "x"},
+        {"deactivate": ["a,b"]},
+        {"data": {"x": 1}, "deactivate": ["x"]},
+    ],
 )
 async def test_validate_refuses_a_malformed_body(configs_client, reader, registry_calls, body):
     response = await configs_client.post("/configs/_validate", json=body, headers=reader)
@@ -477,3 +503,59 @@ async def test_a_rollback_that_would_break_step_is_422_and_writes_nothing(
     assert response.json()["detail"]["code"] == "BREAKS_CONSUMER"
     read = await configs_client.get("/configs/node_id/", headers=reader)
     assert read.json()["data"] == {"node_id": NODE}
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/configs/_consumers/", "GET, HEAD"),
+        ("/configs/_consumers/step/", "GET, HEAD, PUT, DELETE"),
+        ("/configs/_validate/", "POST"),
+    ],
+)
+async def test_options_on_a_consumer_route_is_405_with_its_own_allow(
+    configs_client, reader, path, allow
+):
+    response = await configs_client.options(path, headers=reader)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allow
+
+
+async def test_a_registration_key_that_is_no_type_name_is_kept_and_constrains_nothing(
+    configs_client, writer, reader, seed_set
+):
+    schemas = {"a,b": {"type": "string"}, "_consumer": False, "node_id": True}
+    response = await configs_client.put(
+        "/configs/_consumers/odd/", json={"schemas": schemas}, headers=writer
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["consumer"]["schemas"] == schemas
+    written = await configs_client.put("/configs/node_id/", json={"data": NODE}, headers=writer)
+    assert written.status_code == 200, written.text
+
+
+async def test_a_registration_holding_u0000_is_stored_and_read_back(
+    configs_client, writer, reader, seed_set
+):
+    schemas = {"node_id": {"type": "object", "properties": {"a\u0000b": {"enum": ["\u0000"]}}}}
+    response = await configs_client.put(
+        "/configs/_consumers/nul/", json={"schemas": schemas}, headers=writer
+    )
+    assert response.status_code == 201, response.text
+    read = await configs_client.get("/configs/_consumers/nul/", headers=reader)
+    assert read.json()["consumer"]["schemas"] == schemas
+    again = await configs_client.put(
+        "/configs/_consumers/nul/", json={"schemas": schemas}, headers=writer
+    )
+    assert again.status_code == 200, again.text  # unchanged: nothing written
+    broken = {"data": {**NODE, "a\u0000b": "x"}}
+    assert (
+        await configs_client.put("/configs/node_id/", json=broken, headers=writer)
+    ).status_code == 422
+
+
+async def test_validate_leaves_out_a_data_key_that_is_no_type_name(configs_client, reader):
+    response = await configs_client.post(
+        "/configs/_validate", json={"data": {"a,b": 1}}, headers=reader
+    )
+    assert response.status_code == 200, response.text

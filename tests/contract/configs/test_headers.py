@@ -59,14 +59,10 @@ async def test_headers_are_checked_on_writes_too(configs_client, writer, registr
     assert registry_calls == []
 
 
-async def test_an_empty_account_id_means_project_level(
-    configs_client, reader, load_configs, registry_calls
-):
-    await load_configs(P, {"node_id": "project"})
+async def test_an_empty_account_id_is_400_not_absent(configs_client, reader, registry_calls):
     response = await configs_client.get("/configs/node_id/", headers={**reader, "Account-ID": ""})
-    assert response.status_code == 200, response.text
-    assert response.json()["sources"] == {"node_id": "project"}
-    assert registry_calls[0].url.params["account_id"] == "null"
+    assert_invalid_header(response, "Account-ID")
+    assert registry_calls == []
 
 
 @pytest.mark.parametrize(

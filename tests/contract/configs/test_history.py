@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -190,12 +191,44 @@ async def test_every_read_carries_the_index_and_a_write_moves_it(configs_client,
 
 
 @pytest.mark.parametrize(
-    "params", [{"index": "-1"}, {"index": "x"}, {"index": "1", "wait": "-1s"}, {"wait": "5s"}]
+    "params", [{"index": "-1"}, {"index": "x"}, {"index": "1", "wait": "-1s"}, {"wait": "soon"}]
 )
 async def test_a_nonsense_watch_is_400(configs_client, reader, params):
     response = await configs_client.get(URL, params=params, headers=reader)
     assert response.status_code == 400
     assert response.json()["detail"]["code"] == "INVALID_QUERY"
+
+
+async def test_a_wait_without_an_index_is_a_plain_read(configs_client, writer, reader):
+    await configs_client.post("/configs/", json=new(), headers=writer)
+    started = time.monotonic()
+    response = await configs_client.get(URL, params={"wait": "30s"}, headers=reader)
+    assert response.status_code == 200, response.text
+    assert time.monotonic() - started < 5
+
+
+async def test_index_zero_never_blocks(configs_client, reader):
+    started = time.monotonic()
+    response = await configs_client.get(URL, params={"index": "0", "wait": "30s"}, headers=reader)
+    assert response.status_code == 404, response.text
+    assert time.monotonic() - started < 5
+
+
+async def test_an_index_this_set_never_had_answers_at_once(configs_client, writer, reader):
+    await configs_client.post("/configs/", json=new(), headers=writer)  # the set's index: 1
+    await configs_client.post("/configs/", json=new(object_type="other"), headers=writer)
+    started = time.monotonic()
+    response = await configs_client.get(URL, params={"index": "2", "wait": "30s"}, headers=reader)
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Config-Index"] == "1"
+    assert time.monotonic() - started < 5
+
+
+async def test_a_set_never_written_carries_the_registry_index(configs_client, writer, reader):
+    await configs_client.post("/configs/", json=new(object_type="other"), headers=writer)
+    response = await configs_client.get(URL, headers=reader)
+    assert response.status_code == 404
+    assert response.headers["X-Config-Index"] == "1"  # so a client can wait for its first write
 
 
 async def test_the_change_feed_needs_the_write_role(configs_client, reader, writer):

@@ -120,17 +120,31 @@ async def test_create_body_errors_are_400_with_fields(configs_client, writer, re
     assert registry_calls == []
 
 
-async def test_body_ids_must_equal_the_headers(configs_client, writer, registry_calls):
+async def test_a_body_project_other_than_the_header_is_403(configs_client, writer, registry_calls):
     other = "11111111-2222-4333-8444-555555555555"
     response = await configs_client.post("/configs/", json=new(project_id=other), headers=writer)
-    assert response.status_code == 400, response.text
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"]["code"] == "FORBIDDEN"
     assert list(response.json()["detail"]["fields"]) == ["project_id"]
+    assert registry_calls == []
+
+
+async def test_a_body_account_other_than_the_header_is_403(configs_client, writer, registry_calls):
+    other = "11111111-2222-4333-8444-555555555555"
     response = await configs_client.post(
         "/configs/", json=new(account_id=other), headers={**writer, "Account-ID": A}
     )
-    assert response.status_code == 400, response.text
+    assert response.status_code == 403, response.text
     assert list(response.json()["detail"]["fields"]) == ["account_id"]
     assert registry_calls == []
+
+
+async def test_a_malformed_body_is_400_before_the_context_check(configs_client, writer):
+    other = "11111111-2222-4333-8444-555555555555"
+    body = new(project_id=other, object_type="node&id")
+    response = await configs_client.post("/configs/", json=body, headers=writer)
+    assert response.status_code == 400, response.text
+    assert list(response.json()["detail"]["fields"]) == ["object_type"]
 
 
 async def test_a_bad_type_name_on_create_is_400(configs_client, writer):

@@ -119,14 +119,15 @@ async def test_a_bad_account_id_is_400(counted_client: httpx.AsyncClient, world:
     assert response.json()["detail"]["fields"] == {"Account-ID": ["Must be a valid UUID."]}
 
 
-async def test_an_empty_account_id_is_absent(
+async def test_an_empty_account_id_is_400_not_absent(
     counted_client: httpx.AsyncClient, world: World, configs_calls: list[httpx.Request]
 ) -> None:
     response = await counted_client.get(
         "/contests/active/", headers=world.headers(**{"Account-ID": ""})
     )
-    assert response.status_code == 200
-    assert "account-id" not in configs_calls[0].headers
+    assert response.status_code == 400
+    assert response.json()["detail"]["fields"] == {"Account-ID": ["Must be a valid UUID."]}
+    assert configs_calls == []
 
 
 @pytest.mark.parametrize(
