@@ -15,7 +15,7 @@ from step_platform.registry.app import Settings, create_app
 from step_platform.registry.listener import APPLICATION_NAME
 from tests.fixtures.registry import reset_registry
 
-from .helpers import A1, P1, P2, create_config, create_link
+from .helpers import A1, P1, P2, create_config, create_link, lifespan_state
 
 pytestmark = pytest.mark.anyio
 
@@ -125,15 +125,16 @@ async def test_watches_survive_a_lost_listen_connection(registry_database_url):
     app = create_app(
         Settings(database_url=registry_database_url, common=CommonSettings(allowed_hosts=("*",)))
     )
-    listener = app.state.listener
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://registry.test"
         ) as client,
     ):
+        state = lifespan_state(manager)
+        listener = state["listener"]
         await asyncio.wait_for(listener.connected.wait(), 10)
-        async with app.state.store.connection() as conn:
+        async with state["store"].connection() as conn:
             killed = await conn.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE application_name = $1 AND datname = current_database()",
