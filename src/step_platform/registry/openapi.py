@@ -14,6 +14,7 @@ from ..core.versions import REGISTRY_API as VERSION
 from .data_filter import LOOKUPS, TYPES
 from .filters import MAX_LIMIT
 from .kinds import KINDS, Column, Kind
+from .preconditions import GRAMMAR as IF_MATCH_GRAMMAR
 
 _TYPES: dict[str, dict[str, Any]] = {
     "uuid": {"type": "string", "format": "uuid"},
@@ -47,11 +48,14 @@ IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": False,
-    "description": "Write only if the record still has this ETag (checked in the write's own "
-    "statement); else 412 `PRECONDITION_FAILED` and nothing is written. One strong tag as the "
-    "ETag header gave it, or `*` (unconditional); anything else is 400 `INVALID_HEADER`. "
-    "Without it the write is unconditional, as always. Refused (400) on bulk writes.",
-    "schema": {"type": "string"},
+    "description": "Write only if the record's current ETag is one of these (checked in the "
+    "write's own statement); else 412 `PRECONDITION_FAILED` and nothing is written (404 "
+    "when the record does not exist). RFC 9110's grammar: `*` (unconditional) or a "
+    "comma-separated list of entity tags, strong (`\"...\"`) or weak (`W/\"...\"`); a weak "
+    "tag, or a tag this registry never issued, never matches. Text outside the grammar is "
+    "400 `INVALID_HEADER`. Without it the write is unconditional. Refused (400) on bulk "
+    "writes.",
+    "schema": {"type": "string", "pattern": IF_MATCH_GRAMMAR},
 }
 
 

@@ -8,6 +8,7 @@ Every error leaves as the envelope `{"detail": {"code", "message", ...}}` with f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -28,7 +29,7 @@ from .db import Store
 from .engine import Engine, ItemsError, Record
 from .filters import QueryError, compile_list
 from .kinds import Kind
-from .preconditions import if_match, refuse_if_match
+from .preconditions import if_match, one_version, refuse_if_match
 from .revisions import audit_from
 from .validation import REQUIRED, Mode, validate_item, validate_items
 
@@ -144,6 +145,15 @@ class KindRoutes:
         engine: Engine = request.state.engines[self.kind.plural]
         return engine
 
+    async def version(self, request: Request, id: uuid.UUID) -> dt.datetime | None:
+        """If-Match as the one version the write checks; a list of several of our tags needs
+        the record's current one (the write re-checks it, so a race is still 412)."""
+        candidates = if_match(request)
+        if candidates is None or len(candidates) <= 1:
+            return one_version(candidates, None)
+        record, _ = await self.engine(request).get_indexed(id)
+        return one_version(candidates, None if record is None else record["modified_date"])
+
     def routes(self) -> list[BaseRoute]:
         many, one = f"/api/{self.kind.plural}", f"/api/{self.kind.singular}"
         writes = ["PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -237,7 +247,7 @@ class KindRoutes:
         """`{"index": N}`: the row as revision N left it (writable fields, meta, data); If-Match
         honoured; the rollback is itself a new revision (`restores: N`)."""
         id = self.object_id(request)
-        version = if_match(request)
+        version = await self.version(request, id)
         index, user_id = parse_index(await read_json(request))
         record = await self.engine(request).rollback(
             id, index, if_version=version, user_id=user_id, audit=audit_from(request.headers)
@@ -267,7 +277,7 @@ class KindRoutes:
         return self.record(record, status_code=201)
 
     async def update_one(self, request: Request, id: uuid.UUID, mode: Mode) -> Response:
-        version = if_match(request)
+        version = await self.version(request, id)
         item, errors = validate_item(self.kind, await read_json(request), mode, url_id=id)
         if item is None:
             raise invalid(errors)
@@ -280,7 +290,7 @@ class KindRoutes:
 
     async def deactivate_one(self, request: Request, id: uuid.UUID) -> Response:
         found = await self.engine(request).deactivate(
-            [id], if_version=if_match(request), audit=audit_from(request.headers)
+            [id], if_version=await self.version(request, id), audit=audit_from(request.headers)
         )
         if id not in found:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
