@@ -29,6 +29,23 @@ def test_watch_parameters_are_read(params, expected):
     assert parse_watch(params) == expected
 
 
+def test_a_wait_without_index_is_a_plain_read():
+    assert parse_watch({"wait": "5s"}) is None
+
+
+@pytest.mark.parametrize("asked", [3, 7, 99])
+async def test_an_index_other_than_the_reads_answers_at_once(asked):
+    """Below: a change was missed; above (up to the latest or past it): not this read's."""
+    reads = []
+
+    async def read() -> int:
+        reads.append(1)
+        return 5
+
+    found = await block(Watch(asked, 5.0), ChangeSignal(), None, read, lambda _: Indexed(5, 9))
+    assert found == 5 and reads == [1]
+
+
 def test_a_huge_wait_is_capped():
     assert parse_watch({"index": "1", "wait": "999999s"}) == Watch(1, MAX_WAIT)
     assert parse_watch({"index": "1", "wait": "100000m"}) == Watch(1, MAX_WAIT)
@@ -45,7 +62,7 @@ def test_a_huge_wait_is_capped():
         ({"index": "1", "wait": "-5s"}, "wait"),
         ({"index": "1", "wait": "soon"}, "wait"),
         ({"index": "1", "wait": "5h"}, "wait"),
-        ({"wait": "5s"}, "wait"),
+        ({"wait": "soon"}, "wait"),
     ],
 )
 def test_nonsense_is_a_400_naming_the_parameter(params, field):

@@ -340,7 +340,7 @@ WATCH_PARAMS: list[dict[str, Any]] = [
         "in": "query",
         "required": False,
         "description": "Seconds, or a number with `ms`, `s` or `m` (`30s`); default 30 s, "
-        "capped at 300 s; only with `index`.",
+        "capped at 300 s; without `index` a plain read.",
         "schema": {"type": "string", "example": "30s"},
     },
 ]

@@ -1,12 +1,13 @@
 """Blocking queries: `?index=N&wait=30s` on a read, as Consul's, and the `X-Config-Index` header.
 
 Every watchable read answers with `X-Config-Index`, the index of the last change of what it
-read. A read with `index=N` answers at once when that index is above N (or when N is ahead of
-everything this database has seen, e.g. after a restore: the client starts again from the
-index it gets), else it waits until a change wakes it or `wait` ends, then answers 200 with
-the (possibly unchanged) body and index. `wait` is seconds, or a number with `ms`, `s` or `m`;
-it defaults to DEFAULT_WAIT and is capped at MAX_WAIT. A negative or unparsable index or wait,
-or `wait` without `index`, is 400 `INVALID_QUERY` naming the parameter.
+read. A read with `index=N` waits only when N is that index (the client has seen what the
+read would answer): until a change wakes it or `wait` ends, then 200 with the (possibly
+unchanged) body and index. Any other N answers at once — below, a change was missed; above,
+N is not this read's (another list's, the latest, or ahead of a restored database), and the
+client goes on with the index it gets. `wait` is seconds, or a number with `ms`, `s` or `m`;
+it defaults to DEFAULT_WAIT and is capped at MAX_WAIT; without `index` it is a plain read.
+A negative or unparsable index or wait is 400 `INVALID_QUERY` naming the parameter.
 """
 
 from __future__ import annotations
@@ -33,13 +34,11 @@ MESSAGES = {
         "message": "Invalid query parameters.",
         "index": "Enter a whole number between 0 and 9223372036854775807.",
         "wait": "Enter a duration: seconds, or a number with ms, s or m (e.g. 30s).",
-        "wait_alone": "wait applies to a blocking query: give index too.",
     },
     "ru": {
         "message": "Некорректные параметры запроса.",
         "index": "Ожидается целое число от 0 до 9223372036854775807.",
         "wait": "Ожидается длительность: секунды или число с ms, s или m (например, 30s).",
-        "wait_alone": "wait имеет смысл только вместе с index.",
     },
 }
 
@@ -53,7 +52,7 @@ class Watch:
 
 
 def parse_watch(params: Mapping[str, str], language: str = "en") -> Watch | None:
-    """The blocking query of a request, None for a plain read."""
+    """The blocking query of a request, None for a plain read (no `index`)."""
     words = MESSAGES[language]
     raw_index, raw_wait = params.get("index"), params.get("wait")
     fields: dict[str, list[str]] = {}
@@ -70,8 +69,6 @@ def parse_watch(params: Mapping[str, str], language: str = "en") -> Watch | None
             fields["wait"] = [words["wait"]]
         else:
             wait = min(float(match.group(1)) * _UNITS[match.group(2)], MAX_WAIT)
-        if raw_index is None:
-            fields.setdefault("wait", []).append(words["wait_alone"])
     if fields:
         raise ApiError(400, "INVALID_QUERY", words["message"], fields=fields)
     if index is None:
@@ -95,8 +92,11 @@ async def block(
     indexed: Callable[[T], Indexed],
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Read; with a watch, read again after each change of `projects` until the read's index
-    passes the watch's, or its wait ends. The ticket is taken before each read."""
+    """Read; with a watch whose index is the read's own, read again after each change of
+    `projects` until the index moves, or the wait ends. Any other index answers at once: one
+    below has missed a change, one above is not this read's (another list's, the latest, a
+    restored database's): the client gets the read's index and watches with it. So a wait
+    only ever waits for news. The ticket is taken before each read."""
     if watch is None:
         return await read()
     keys = None if projects is None else frozenset(projects)
@@ -107,7 +107,7 @@ async def block(
             result = await read()
             found = indexed(result)
             remaining = deadline - clock()
-            if found.index > watch.index or watch.index > found.latest or remaining <= 0:
+            if found.index != watch.index or remaining <= 0:
                 return result
             await signal.wait(ticket, remaining)
         finally:
