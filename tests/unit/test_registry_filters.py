@@ -133,3 +133,14 @@ def test_user_input_never_reaches_the_sql_text(pairs):
     assert "QZX" not in select and "QZX" not in count
     used = {int(n) for n in re.findall(r"\$(\d+)", select)}
     assert used == set(range(1, len(params) + 1))
+
+
+def test_the_sql_of_a_paged_list_is_the_same_every_time_it_is_built():
+    """A blocking query reads again with the same compiled query: building its SQL twice must
+    not add the paging parameters twice (a 500 once the wait had passed)."""
+    query = compile_list(CONFIGS, QueryParams("name=a&limit=5&offset=1"))
+    first = query.sql(CONFIGS)
+    assert query.sql(CONFIGS) == first
+    select, params, count, count_params = first
+    assert params[-2:] == [5, 1] and select.count("$") == len(params)
+    assert count.count("$") == len(count_params)
