@@ -328,10 +328,11 @@ class Engine:
                 if after is None:
                     if not await conn.fetch(self.sql["existing"], [id]):
                         raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
+                    # the revision, like the record, is a resource the path names: 404
                     raise ApiError(
-                        400,
-                        "VALIDATION_ERROR",
-                        "Invalid input.",
+                        404,
+                        "REVISION_NOT_FOUND",
+                        f"No revision {index} of this {self.kind.singular}.",
                         fields={"index": [f"No revision {index} of this {self.kind.singular}."]},
                     )
                 if user_id is not None:
