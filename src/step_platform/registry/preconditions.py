@@ -28,7 +28,8 @@ HEADER = "If-Match"
 # RFC 9110: If-Match = "*" / #entity-tag; entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc
 # being the visible ASCII but the double quote (obs-text left out: never in our tags)
 ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
-GRAMMAR = rf"^[ \t]*(?:\*|{ENTITY_TAG}(?:[ \t]*,[ \t]*{ENTITY_TAG})*)[ \t]*$"
+TAG_LIST = rf"{ENTITY_TAG}(?:[ \t]*,[ \t]*{ENTITY_TAG})*"
+GRAMMAR = rf"^[ \t]*(?:\*|{TAG_LIST})[ \t]*$"
 _GRAMMAR = re.compile(GRAMMAR)
 _TAG = re.compile(ENTITY_TAG)
 NOT_A_TAG_LIST = '"*" or a comma-separated list of entity tags in double quotes (W/ for weak).'

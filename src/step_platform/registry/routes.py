@@ -205,6 +205,8 @@ class KindRoutes:
         """The list; with `?index=N&wait=W` a blocking query (`core.watch`) woken by any
         instance's write to the list's projects (LISTEN/NOTIFY, `listener`)."""
         watch = parse_watch(request.query_params)
+        if watch is not None and watch.index == 0:
+            watch = None  # index 0 never waits: a first read, even of a scope nothing touched
         query = compile_list(self.kind, request.query_params)
         scope_sql, scope_params, projects = revisions.scope_sql(self.kind, request.query_params)
 
@@ -404,8 +406,9 @@ class RevisionRoutes:
                 return await revisions.changes_after(conn, watch.index)
 
         def indexed(result: tuple[list[Record], int]) -> Indexed:
+            # nothing after an index ahead of the history (a restore): answered at once
             records, latest = result
-            return Indexed(records[-1]["index"] if records else watch.index, latest)
+            return Indexed(records[-1]["index"] if records else min(watch.index, latest), latest)
 
         records, latest = await block(watch, signal_of(request), None, read, indexed)
         changes = [
