@@ -441,7 +441,8 @@ class Engine:
         ):
             if any(key in e for e in errors):
                 return ItemsError(status, code, message, [e if key in e else {} for e in errors])
-        return ItemsError(400, "VALIDATION_ERROR", "Invalid input.", errors)
+        # a well-formed merge the stored row cannot take: a conflict with its current state
+        return ItemsError(409, "DATA_NOT_MERGEABLE", NOT_AN_OBJECT, errors)
 
     async def _update_clashes(
         self, items: Sequence[WriteItem], exc: asyncpg.UniqueViolationError

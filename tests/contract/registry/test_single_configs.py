@@ -405,12 +405,12 @@ async def test_patch_merges_into_null_data_as_into_an_empty_object(registry_clie
     assert response.json()["data"] == {"a": 1}
 
 
-async def test_patch_data_onto_stored_non_object_data_is_400(registry_client):
+async def test_patch_data_onto_stored_non_object_data_is_409_and_writes_nothing(registry_client):
     created = await create_config(registry_client, data=[1, 2])
     response = await registry_client.patch(
         f"/api/config/{created['id']}/", json={"data": {"a": 1}, "name": "x"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert list(detail(response)["fields"]) == ["data"]
     assert (await registry_client.get(f"/api/config/{created['id']}/")).json() == created
 
