@@ -81,8 +81,26 @@ def test_the_wait_pattern_takes_what_core_watch_takes(value):
     assert parse_watch({"index": "1", "wait": value}) is not None
 
 
-def test_if_match_is_a_star_or_a_list_of_entity_tags():
-    (star, tags) = parameter("/api/config/{id}/", "put", "If-Match")["schema"]["anyOf"]
-    assert star["enum"] == ["*"]
-    assert matches(tags["pattern"], '"a", W/"b"')
-    assert not matches(tags["pattern"], "0")
+def test_if_match_generates_only_star_and_publishes_the_tag_list_grammar():
+    schema = parameter("/api/config/{id}/", "put", "If-Match")["schema"]
+    assert schema["enum"] == ["*"]
+    assert matches(schema["x-pattern"], '"a", W/"b"')
+    assert not matches(schema["x-pattern"], "0")
+
+
+def test_number_filters_are_bounded_as_the_parser_bounds_them():
+    from starlette.datastructures import QueryParams
+
+    from step_platform.registry.filters import QueryError, compile_list
+
+    schema = parameter("/api/links/", "get", "weight__gt")["schema"]
+    assert (schema["minimum"], schema["maximum"]) == (-openapi.FILTER_BOUND, openapi.FILTER_BOUND)
+    compile_list(LINKS, QueryParams("weight__gt=1e50"))
+    with pytest.raises(QueryError):
+        compile_list(LINKS, QueryParams("weight__gt=1.1e50"))
+
+
+def test_single_record_bodies_are_wrapped_so_learned_paths_find_no_object():
+    body = openapi.build()["paths"]["/api/link/{id}/"]["put"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert schema == {"allOf": [{"$ref": "#/components/schemas/LinkReplace"}]}
