@@ -144,3 +144,12 @@ def test_the_sql_of_a_paged_list_is_the_same_every_time_it_is_built():
     select, params, count, count_params = first
     assert params[-2:] == [5, 1] and select.count("$") == len(params)
     assert count.count("$") == len(count_params)
+
+
+def test_the_count_of_a_page_ordered_by_a_json_path_takes_only_the_filters_parameters():
+    """The ordering's path parameter is the select's alone (the count was sent it: 503)."""
+    query = compile_list(CONFIGS, QueryParams("name=a&ordering=-meta__k&limit=5"))
+    select, params, count, count_params = query.sql(CONFIGS)
+    assert count_params == ["a"] or count_params == [["a"]]
+    assert count.count("$") == len(count_params)
+    assert select.count("$") == len(params)

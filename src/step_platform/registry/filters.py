@@ -38,6 +38,7 @@ NUL_CHARS = "Null characters are not allowed."
 BLANK = "This field may not be blank."
 
 _INTEGER = re.compile(r"[+-]?\d{1,51}")
+_PLACEHOLDER = re.compile(r"\$(\d+)")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
 _SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
@@ -71,7 +72,9 @@ class ListQuery:
         where = " AND ".join(f"({c})" for c in self.conditions) or "TRUE"
         order = ", ".join(self.order or [DEFAULT_ORDER])
         count_sql = f"SELECT count(*) FROM {kind.table} WHERE {where}"
-        count_params = list(self.params.values)
+        # only the WHERE clause's parameters: an ordering by a JSON path adds one of its own
+        used = [int(n) for n in _PLACEHOLDER.findall(where)]
+        count_params = list(self.params.values[: max(used, default=0)])
         select = f"SELECT {columns} FROM {kind.table} WHERE {where} ORDER BY {order}"
         params = Params()
         params.values = list(self.params.values)

@@ -452,3 +452,14 @@ async def test_an_empty_typed_filter_is_400(registry_client, name):
 async def test_an_empty_text_or_list_filter_is_ignored(registry_client, name):
     response = await registry_client.get("/api/configs/", params={name: ""})
     assert response.status_code == 200, response.text
+
+
+async def test_a_filtered_page_ordered_by_a_json_path_is_counted(registry_client):
+    await create_config(registry_client, name="a", data={"k": 2})
+    await create_config(registry_client, name="a", data={"k": 1})
+    response = await registry_client.get(
+        "/api/configs/", params={"name": "a", "ordering": "-data__k", "limit": 1}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["count"] == 2
+    assert response.json()["results"][0]["data"] == {"k": 2}
