@@ -153,3 +153,15 @@ def test_the_count_of_a_page_ordered_by_a_json_path_takes_only_the_filters_param
     assert count_params == ["a"] or count_params == [["a"]]
     assert count.count("$") == len(count_params)
     assert select.count("$") == len(params)
+
+
+def test_search_fields_without_a_search_bind_no_parameter():
+    query = compile_list(CONFIGS, QueryParams("name=a&field=data__k&field=^meta__x"))
+    select, params, count, count_params = query.sql(CONFIGS)
+    assert select.count("$") == len(params) == 1
+    assert count.count("$") == len(count_params) == 1
+
+
+def test_an_unknown_search_field_without_a_search_is_still_400():
+    with pytest.raises(QueryError):
+        compile_list(CONFIGS, QueryParams("field=nope"))

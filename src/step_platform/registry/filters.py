@@ -318,6 +318,7 @@ class _Compiler:
         return f"({path.replace(' #> ', ' #>> ', 1)})" if path else None
 
     def search(self) -> None:
+        bound = len(self.out.params.values)
         fields = [f.strip() for f in self.query.getlist("field") if f.strip()]
         targets: list[tuple[str, str]] = []  # (prefix, sql expression)
         for name in fields:
@@ -332,6 +333,9 @@ class _Compiler:
             targets.append((prefix, expression))
         raw = self.value("search")
         if raw is None:
+            # fields without a search are checked, but their paths bind nothing: a parameter
+            # no clause uses is refused by Postgres (a 503 once)
+            del self.out.params.values[bound:]
             return
         self.out.costly = True
         if not fields:

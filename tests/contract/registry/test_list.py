@@ -463,3 +463,12 @@ async def test_a_filtered_page_ordered_by_a_json_path_is_counted(registry_client
     assert response.status_code == 200, response.text
     assert response.json()["count"] == 2
     assert response.json()["results"][0]["data"] == {"k": 2}
+
+
+async def test_search_fields_without_a_search_are_a_plain_list(registry_client):
+    await create_config(registry_client, name="a", data={"k": 1})
+    response = await registry_client.get(
+        "/api/configs/", params=[("field", "data__k"), ("field", "^meta__x"), ("name", "a")]
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == 1
