@@ -37,6 +37,23 @@ def test_watch_parameters_are_read(params, expected):
     assert parse_watch(params) == expected
 
 
+def test_a_wait_without_index_is_a_plain_read():
+    assert parse_watch({"wait": "5s"}) is None
+
+
+@pytest.mark.parametrize("asked", [3, 7, 99])
+async def test_an_index_other_than_the_reads_answers_at_once(asked):
+    """Below: a change was missed; above (up to the latest or past it): not this read's."""
+    reads = []
+
+    async def read() -> int:
+        reads.append(1)
+        return 5
+
+    found = await block(Watch(asked, 5.0), ChangeSignal(), None, read, lambda _: Indexed(5, 9))
+    assert found == 5 and reads == [1]
+
+
 def test_a_huge_wait_is_capped():
     assert parse_watch({"index": "1", "wait": "999999s"}) == Watch(1, MAX_WAIT)
     assert parse_watch({"index": "1", "wait": "100000m"}) == Watch(1, MAX_WAIT)

@@ -133,3 +133,35 @@ def test_user_input_never_reaches_the_sql_text(pairs):
     assert "QZX" not in select and "QZX" not in count
     used = {int(n) for n in re.findall(r"\$(\d+)", select)}
     assert used == set(range(1, len(params) + 1))
+
+
+def test_the_sql_of_a_paged_list_is_the_same_every_time_it_is_built():
+    """A blocking query reads again with the same compiled query: building its SQL twice must
+    not add the paging parameters twice (a 500 once the wait had passed)."""
+    query = compile_list(CONFIGS, QueryParams("name=a&limit=5&offset=1"))
+    first = query.sql(CONFIGS)
+    assert query.sql(CONFIGS) == first
+    select, params, count, count_params = first
+    assert params[-2:] == [5, 1] and select.count("$") == len(params)
+    assert count.count("$") == len(count_params)
+
+
+def test_the_count_of_a_page_ordered_by_a_json_path_takes_only_the_filters_parameters():
+    """The ordering's path parameter is the select's alone (the count was sent it: 503)."""
+    query = compile_list(CONFIGS, QueryParams("name=a&ordering=-meta__k&limit=5"))
+    select, params, count, count_params = query.sql(CONFIGS)
+    assert count_params == ["a"] or count_params == [["a"]]
+    assert count.count("$") == len(count_params)
+    assert select.count("$") == len(params)
+
+
+def test_search_fields_without_a_search_bind_no_parameter():
+    query = compile_list(CONFIGS, QueryParams("name=a&field=data__k&field=^meta__x"))
+    select, params, count, count_params = query.sql(CONFIGS)
+    assert select.count("$") == len(params) == 1
+    assert count.count("$") == len(count_params) == 1
+
+
+def test_an_unknown_search_field_without_a_search_is_still_400():
+    with pytest.raises(QueryError):
+        compile_list(CONFIGS, QueryParams("field=nope"))

@@ -27,7 +27,7 @@ def test_put_sets_every_writable_column_and_patch_only_the_given_ones():
     )
     assert set(put.values) == {c.name for c in LINKS.writable}
     assert (put.values["weight"], put.values["direction"]) == (0.0, 1)
-    patch, _ = validate_item(LINKS, {"weight": "0.5"}, Mode.PATCH, url_id=ID)
+    patch, _ = validate_item(LINKS, {"weight": 0.5}, Mode.PATCH, url_id=ID)
     assert patch.values == {"weight": 0.5}
     assert patch.data_mode is DataMode.KEEP and patch.meta == {}
 

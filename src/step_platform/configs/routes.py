@@ -518,7 +518,7 @@ class ConfigsEndpoints:
             if row is None:
                 raise not_found(missing=[object_type])
             restored = await restored_value(client, row_id(row), index)
-            if restored is not None:  # else not this row's revision: the registry says 400
+            if restored is not None:  # else not this row's revision: the registry says 404
                 if not is_active(restored):
                     below = await client.rows(list_params(context.project_id, None, [object_type]))
                     value = after_delete(below, context.account_id, object_type)

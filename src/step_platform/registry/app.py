@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import httpx
 from starlette.applications import Starlette
@@ -133,47 +133,88 @@ async def info(request: Request) -> Response:
     return Response(INFO, media_type="application/json")
 
 
+class State(TypedDict):
+    """What the lifespan opens; Starlette copies it into every request (`request.state`)."""
+
+    store: Store
+    engines: dict[str, Engine]
+    signal: ChangeSignal
+    listener: RevisionListener
+
+
+def state_of(request: Request) -> State:
+    """The lifespan's resources, typed, for a handler or a health check."""
+    return State(
+        store=request.state.store,
+        engines=request.state.engines,
+        signal=request.state.signal,
+        listener=request.state.listener,
+    )
+
+
+class PostgresIdempotency:
+    """`Idempotency-Key` replay with the keys in the lifespan's database: the key store is
+    the request's (`scope["state"]`), so nothing is bound before the lifespan opens it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        keys = PostgresKeys(scope["state"]["store"])
+        await IdempotencyMiddleware(self.app, store=keys)(scope, receive, send)
+
+
 def create_app(
     settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
 ) -> Starlette:
-    """The registry app; the pool opens in the lifespan. It calls no upstream: `transports`
-    is accepted for the common factory signature."""
+    """The registry app; its resources (the pool, the LISTEN connection, the change signal)
+    open in the lifespan and reach handlers as `request.state` (`State`). It calls no
+    upstream: `transports` is accepted for the common factory signature."""
     metrics = settings.common.metrics()
-    store = Store(
-        settings.database_url,
-        pool_size=settings.pool_size,
-        deadlines=settings.deadlines,
-        costly_slots=settings.costly_slots,
-        metrics=metrics,
-    )
-    engines = {kind.plural: Engine(kind, store) for kind in KINDS}
-    signal = ChangeSignal()
-    listener = RevisionListener(settings.database_url, signal)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        store = Store(
+            settings.database_url,
+            pool_size=settings.pool_size,
+            deadlines=settings.deadlines,
+            costly_slots=settings.costly_slots,
+            metrics=metrics,
+        )
+        signal = ChangeSignal()
+        listener = RevisionListener(settings.database_url, signal)
         await store.connect()
-        await listener.start()
         try:
-            yield {}
+            await listener.start()
+            try:
+                yield State(
+                    store=store,
+                    engines={kind.plural: Engine(kind, store) for kind in KINDS},
+                    signal=signal,
+                    listener=listener,
+                )
+            finally:
+                await listener.stop()
         finally:
-            await listener.stop()
             await store.disconnect()
 
     async def database_answers(request: Request) -> None:
-        async with store.connection() as conn:
+        async with state_of(request)["store"].connection() as conn:
             await conn.fetchval("SELECT 1")
 
     async def schema_is_current(request: Request) -> None:
-        async with store.connection() as conn:
+        async with state_of(request)["store"].connection() as conn:
             missing = await migrations.pending(conn)
         if missing:
             raise RuntimeError(f"migrations not applied: {', '.join(missing)}")
 
     routes: list[BaseRoute] = []
     for kind in KINDS:
-        routes += KindRoutes(kind, engines[kind.plural], signal).routes()
-    routes += RevisionRoutes(store, signal).routes()
+        routes += KindRoutes(kind).routes()
+    routes += RevisionRoutes().routes()
     routes.append(Route("/info", info, methods=["GET", "OPTIONS"]))
     routes += health_routes({"database": database_answers, "schema": schema_is_current})
     routes += docs_routes(
@@ -187,7 +228,7 @@ def create_app(
         routes=routes,
         common=settings.common,
         lifespan=lifespan,
-        inner=[Middleware(IdempotencyMiddleware, store=PostgresKeys(store))],
+        inner=[Middleware(PostgresIdempotency)],
         metrics=metrics,
     )
     app.add_middleware(SecurityHeaders)
@@ -196,7 +237,4 @@ def create_app(
     app.add_middleware(CancelOnDisconnect)
     for error in FAULTS:
         app.add_exception_handler(error, database_unavailable)
-    app.state.store = store
-    app.state.signal = signal
-    app.state.listener = listener
     return app

@@ -328,10 +328,11 @@ class Engine:
                 if after is None:
                     if not await conn.fetch(self.sql["existing"], [id]):
                         raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
+                    # the revision, like the record, is a resource the path names: 404
                     raise ApiError(
-                        400,
-                        "VALIDATION_ERROR",
-                        "Invalid input.",
+                        404,
+                        "REVISION_NOT_FOUND",
+                        f"No revision {index} of this {self.kind.singular}.",
                         fields={"index": [f"No revision {index} of this {self.kind.singular}."]},
                     )
                 if user_id is not None:
@@ -440,7 +441,8 @@ class Engine:
         ):
             if any(key in e for e in errors):
                 return ItemsError(status, code, message, [e if key in e else {} for e in errors])
-        return ItemsError(400, "VALIDATION_ERROR", "Invalid input.", errors)
+        # a well-formed merge the stored row cannot take: a conflict with its current state
+        return ItemsError(409, "DATA_NOT_MERGEABLE", NOT_AN_OBJECT, errors)
 
     async def _update_clashes(
         self, items: Sequence[WriteItem], exc: asyncpg.UniqueViolationError

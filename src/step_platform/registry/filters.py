@@ -35,8 +35,10 @@ INVALID_NUMBER = "Enter a number."
 INVALID_INTEGER = "Enter a whole number."
 TOO_BIG = "Ensure this value is less than or equal to 1e+50."
 NUL_CHARS = "Null characters are not allowed."
+BLANK = "This field may not be blank."
 
 _INTEGER = re.compile(r"[+-]?\d{1,51}")
+_PLACEHOLDER = re.compile(r"\$(\d+)")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
 _SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
@@ -64,18 +66,23 @@ class ListQuery:
         return self.limit is not None
 
     def sql(self, kind: Kind) -> tuple[str, list[object], str, list[object]]:
-        """(select, its params, count, its params)."""
+        """(select, its params, count, its params). Pure: a blocking query reads again with
+        the same query, so the paging parameters go to a copy, never into `self.params`."""
         columns = ", ".join(c.name for c in kind.columns)
         where = " AND ".join(f"({c})" for c in self.conditions) or "TRUE"
         order = ", ".join(self.order or [DEFAULT_ORDER])
         count_sql = f"SELECT count(*) FROM {kind.table} WHERE {where}"
-        count_params = list(self.params.values)
+        # only the WHERE clause's parameters: an ordering by a JSON path adds one of its own
+        used = [int(n) for n in _PLACEHOLDER.findall(where)]
+        count_params = list(self.params.values[: max(used, default=0)])
         select = f"SELECT {columns} FROM {kind.table} WHERE {where} ORDER BY {order}"
+        params = Params()
+        params.values = list(self.params.values)
         if self.limit is not None:
-            limit = self.params.add(self.limit, "int8")
-            offset = self.params.add(self.offset, "int8")
+            limit = params.add(self.limit, "int8")
+            offset = params.add(self.offset, "int8")
             select += f" LIMIT {limit} OFFSET {offset}"
-        return select, list(self.params.values), count_sql, count_params
+        return select, params.values, count_sql, count_params
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -167,6 +174,14 @@ class _Compiler:
             return None
         return raw
 
+    def typed(self, name: str) -> str | None:
+        """A typed filter's value (a number, a date, a page): absent is None, but an empty one
+        is refused — the document types it, and "" is no number or date."""
+        if self.query.get(name) == "":
+            self.fail(name, BLANK)
+            return None
+        return self.value(name)
+
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
@@ -201,7 +216,7 @@ class _Compiler:
     def numbers(self, column: Column) -> None:
         for suffix, operator in (("", "="), ("__gt", ">"), ("__lt", "<")):
             name = column.name + suffix
-            raw = self.value(name)
+            raw = self.typed(name)
             if raw is None:
                 continue
             parsed = _integer(raw) if column.type == "int" else _number(raw)
@@ -215,7 +230,7 @@ class _Compiler:
     def dates(self, column: Column) -> None:
         for suffix in ("", "__gt", "__lt"):
             name = column.name + suffix
-            raw = self.value(name)
+            raw = self.typed(name)
             if raw is None:
                 continue
             day = parse_date(raw)
@@ -243,7 +258,7 @@ class _Compiler:
         for key in ("flags", "internal_id"):
             for suffix, operator in (("__gt", ">"), ("__lt", "<")):
                 name = f"meta_{key}{suffix}"
-                raw = self.value(name)
+                raw = self.typed(name)
                 if raw is None:
                     continue
                 parsed = _integer(raw)
@@ -255,7 +270,7 @@ class _Compiler:
                     f"jsonb_typeof(meta -> '{key}') = 'number' AND "
                     f"(meta -> '{key}') {operator} {number}"
                 )
-        flags = self.value("meta_flags")
+        flags = self.typed("meta_flags")
         if flags is not None:
             parsed = _integer(flags)
             if isinstance(parsed, str):
@@ -303,6 +318,7 @@ class _Compiler:
         return f"({path.replace(' #> ', ' #>> ', 1)})" if path else None
 
     def search(self) -> None:
+        bound = len(self.out.params.values)
         fields = [f.strip() for f in self.query.getlist("field") if f.strip()]
         targets: list[tuple[str, str]] = []  # (prefix, sql expression)
         for name in fields:
@@ -317,6 +333,9 @@ class _Compiler:
             targets.append((prefix, expression))
         raw = self.value("search")
         if raw is None:
+            # fields without a search are checked, but their paths bind nothing: a parameter
+            # no clause uses is refused by Postgres (a 503 once)
+            del self.out.params.values[bound:]
             return
         self.out.costly = True
         if not fields:
@@ -357,7 +376,7 @@ class _Compiler:
             self.out.order.append(DEFAULT_ORDER)  # a stable tie-break for paging
 
     def paging(self) -> None:
-        limit, offset = self.value("limit"), self.value("offset")
+        limit, offset = self.typed("limit"), self.typed("offset")
         if limit is None and offset is None:
             return
         self.out.limit = MAX_LIMIT

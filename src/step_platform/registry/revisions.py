@@ -33,6 +33,7 @@ from .filters import MAX_LIMIT, QueryError, compile_address, parse_datetime
 from .kinds import KINDS, Kind
 from .render import Row
 from .render import row as render_row
+from .validation import NUL_CHARS
 
 DEFAULT_ACTOR = "registry"
 DEFAULT_PAGE = 100
@@ -106,6 +107,10 @@ def _stored_row(kind: Kind, text: str | None) -> str:
         value = stored.get(column.name)
         if column.type == "timestamp" and isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
+        elif column.type == "json" and value is not None:
+            # back to JSON text, as a row's JSONB arrives (`render` splices text as is: a
+            # `data` that is a JSON string must keep its quotes)
+            value = json.dumps(value, ensure_ascii=False)
         values[column.name] = value
     return render_row(kind, values)
 
@@ -201,12 +206,20 @@ def _whole(raw: str, low: int, high: int) -> int | None:
     return None
 
 
+def refuse_nul(query: QueryParams) -> None:
+    """Postgres refuses NUL in text: a parameter holding one is 400, before any SQL."""
+    bad = sorted({name for name, value in query.multi_items() if "\x00" in value})
+    if bad:
+        raise QueryError({name: [NUL_CHARS] for name in bad})
+
+
 def compile_audit(
     query: QueryParams, *, kind: Kind | None = None, id: uuid.UUID | None = None
 ) -> AuditQuery:
     """Filters: kind, id, project_id, account_id (`null` allowed), object_type, actor, operation
     (comma lists), since / until (date-times, `since <= time < until`), after (index > N),
     ordering (`-index`, default, or `index`), limit (1-1000, default 100), offset."""
+    refuse_nul(query)
     conditions: list[str] = []
     params: list[object] = []
     errors: dict[str, list[str]] = {}
@@ -258,14 +271,14 @@ def compile_audit(
             add(f"{column} = ANY({{p}}::text[])", tokens(name))
     for name, operator in (("since", ">="), ("until", "<")):
         raw = query.get(name)
-        if raw:
-            moment = parse_datetime(raw)
+        if raw is not None:
+            moment = parse_datetime(raw) if raw else None
             if moment is None:
                 errors[name] = ["Enter a valid date/time."]
             else:
                 add(f"created_at {operator} {{p}}", moment)
     after = query.get("after")
-    if after:
+    if after is not None:
         value = _whole(after, 0, 2**63 - 1)
         if value is None:
             errors["after"] = ["Enter a whole number greater than or equal to 0."]
@@ -274,10 +287,10 @@ def compile_audit(
     ordering = query.get("ordering") or "-index"
     if ordering not in ("index", "-index"):
         errors["ordering"] = ["Choose index or -index."]
-    limit = _whole(query.get("limit") or str(DEFAULT_PAGE), 1, MAX_LIMIT)
+    limit = _whole(query.get("limit", str(DEFAULT_PAGE)), 1, MAX_LIMIT)
     if limit is None:
         errors["limit"] = [f"Enter a whole number between 1 and {MAX_LIMIT}."]
-    offset = _whole(query.get("offset") or "0", 0, 2**62)
+    offset = _whole(query.get("offset", "0"), 0, 2**62)
     if offset is None:
         errors["offset"] = ["Enter a whole number greater than or equal to 0."]
     if errors:

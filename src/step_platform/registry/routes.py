@@ -8,6 +8,7 @@ Every error leaves as the envelope `{"detail": {"code", "message", ...}}` with f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -28,7 +29,7 @@ from .db import Store
 from .engine import Engine, ItemsError, Record
 from .filters import QueryError, compile_list
 from .kinds import Kind
-from .preconditions import if_match, refuse_if_match
+from .preconditions import if_match, one_version, refuse_if_match
 from .revisions import audit_from
 from .validation import REQUIRED, Mode, validate_item, validate_items
 
@@ -121,12 +122,37 @@ def parse_index(body: Any) -> tuple[int, uuid.UUID | None]:
     return index, user_id
 
 
+def store_of(request: Request) -> Store:
+    store: Store = request.state.store
+    return store
+
+
+def signal_of(request: Request) -> ChangeSignal:
+    signal: ChangeSignal = request.state.signal
+    return signal
+
+
 class KindRoutes:
-    def __init__(self, kind: Kind, engine: Engine, signal: ChangeSignal | None = None) -> None:
+    """The routes of one kind; the engine and the change signal come from the lifespan's
+    state, per request."""
+
+    def __init__(self, kind: Kind) -> None:
         self.kind = kind
-        self.engine = engine
         self.messages = kind.messages()
-        self.signal = signal if signal is not None else ChangeSignal()
+
+    def engine(self, request: Request) -> Engine:
+        """The kind's engine over the lifespan's pool (`registry.app.State`)."""
+        engine: Engine = request.state.engines[self.kind.plural]
+        return engine
+
+    async def version(self, request: Request, id: uuid.UUID) -> dt.datetime | None:
+        """If-Match as the one version the write checks; a list of several of our tags needs
+        the record's current one (the write re-checks it, so a race is still 412)."""
+        candidates = if_match(request)
+        if candidates is None or len(candidates) <= 1:
+            return one_version(candidates, None)
+        record, _ = await self.engine(request).get_indexed(id)
+        return one_version(candidates, None if record is None else record["modified_date"])
 
     def routes(self) -> list[BaseRoute]:
         many, one = f"/api/{self.kind.plural}", f"/api/{self.kind.singular}"
@@ -168,7 +194,7 @@ class KindRoutes:
             return self.options(f"{self.kind.label} Viewset Instance", ["PUT"])
         id = self.object_id(request)
         if method in ("GET", "HEAD"):
-            return await self.retrieve(id)
+            return await self.retrieve(request, id)
         if method in ("PUT", "PATCH"):
             return await self.update_one(request, id, Mode.PUT if method == "PUT" else Mode.PATCH)
         return await self.deactivate_one(request, id)
@@ -179,14 +205,16 @@ class KindRoutes:
         """The list; with `?index=N&wait=W` a blocking query (`core.watch`) woken by any
         instance's write to the list's projects (LISTEN/NOTIFY, `listener`)."""
         watch = parse_watch(request.query_params)
+        if watch is not None and watch.index == 0:
+            watch = None  # index 0 never waits: a first read, even of a scope nothing touched
         query = compile_list(self.kind, request.query_params)
         scope_sql, scope_params, projects = revisions.scope_sql(self.kind, request.query_params)
 
         async def read() -> tuple[list[Record], int | None, Indexed]:
-            return await self.engine.list_indexed(query, (scope_sql, scope_params))
+            return await self.engine(request).list_indexed(query, (scope_sql, scope_params))
 
         records, total, found = await block(
-            watch, self.signal, projects, read, lambda result: result[2]
+            watch, signal_of(request), projects, read, lambda result: result[2]
         )
         results = render.rows(self.kind, records)
         headers = index_headers(found, **{"X-Config-Latest-Index": str(found.latest)})
@@ -196,8 +224,8 @@ class KindRoutes:
             paged(request, query.limit, query.offset, total, results), headers=headers
         )
 
-    async def retrieve(self, id: uuid.UUID) -> Response:
-        record, found = await self.engine.get_indexed(id)
+    async def retrieve(self, request: Request, id: uuid.UUID) -> Response:
+        record, found = await self.engine(request).get_indexed(id)
         if record is None:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
         response = self.record(record)
@@ -208,10 +236,10 @@ class KindRoutes:
         """The object's revisions, newest first (the audit list's paging and filters)."""
         id = self.object_id(request)
         audit = revisions.compile_audit(request.query_params, kind=self.kind, id=id)
-        async with self.engine.store.connection() as conn:
+        async with store_of(request).connection() as conn:
             index, _ = await revisions.object_index(conn, self.kind, id)
             records, total, _ = await revisions.audit_page(conn, audit)
-            if not index and not await conn.fetch(self.engine.sql["existing"], [id]):
+            if not index and not await conn.fetch(self.engine(request).sql["existing"], [id]):
                 raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
         results = "[" + ",".join(revisions.render_revision(r) for r in records) + "]"
         body = paged(request, audit.limit, audit.offset, total, results)
@@ -221,9 +249,9 @@ class KindRoutes:
         """`{"index": N}`: the row as revision N left it (writable fields, meta, data); If-Match
         honoured; the rollback is itself a new revision (`restores: N`)."""
         id = self.object_id(request)
-        version = if_match(request)
+        version = await self.version(request, id)
         index, user_id = parse_index(await read_json(request))
-        record = await self.engine.rollback(
+        record = await self.engine(request).rollback(
             id, index, if_version=version, user_id=user_id, audit=audit_from(request.headers)
         )
         return self.record(record)
@@ -245,26 +273,26 @@ class KindRoutes:
         if item is None:
             raise invalid(errors)
         try:
-            (record,) = await self.engine.create([item], audit_from(request.headers))
+            (record,) = await self.engine(request).create([item], audit_from(request.headers))
         except ItemsError as exc:
             raise single(exc) from None
         return self.record(record, status_code=201)
 
     async def update_one(self, request: Request, id: uuid.UUID, mode: Mode) -> Response:
-        version = if_match(request)
+        version = await self.version(request, id)
         item, errors = validate_item(self.kind, await read_json(request), mode, url_id=id)
         if item is None:
             raise invalid(errors)
         item.if_version = version
         try:
-            (record,) = await self.engine.update([item], mode, audit_from(request.headers))
+            (record,) = await self.engine(request).update([item], mode, audit_from(request.headers))
         except ItemsError as exc:
             raise single(exc) from None
         return self.record(record)
 
     async def deactivate_one(self, request: Request, id: uuid.UUID) -> Response:
-        found = await self.engine.deactivate(
-            [id], if_version=if_match(request), audit=audit_from(request.headers)
+        found = await self.engine(request).deactivate(
+            [id], if_version=await self.version(request, id), audit=audit_from(request.headers)
         )
         if id not in found:
             raise ApiError(404, "NOT_FOUND", self.messages["not_found"])
@@ -281,7 +309,7 @@ class KindRoutes:
             raise invalid(body_errors)
         if item_errors:
             raise invalid_items(item_errors)
-        records = await self.engine.create(items, audit_from(request.headers))
+        records = await self.engine(request).create(items, audit_from(request.headers))
         return render.RawJSON(render.rows(self.kind, records), status_code=201)
 
     async def bulk_update(self, request: Request, mode: Mode) -> Response:
@@ -290,7 +318,7 @@ class KindRoutes:
             raise invalid(body_errors)
         if item_errors:
             raise invalid_items(item_errors)
-        records = await self.engine.update(items, mode, audit_from(request.headers))
+        records = await self.engine(request).update(items, mode, audit_from(request.headers))
         return render.RawJSON(render.rows(self.kind, records))
 
     async def bulk_deactivate(self, request: Request) -> Response:
@@ -304,7 +332,7 @@ class KindRoutes:
                 raise QueryError({"id": ["Enter a valid UUID."]})
             unique[parsed] = None
         ids = list(unique)
-        found = await self.engine.deactivate(ids, audit=audit_from(request.headers))
+        found = await self.engine(request).deactivate(ids, audit=audit_from(request.headers))
         if len(found) == len(ids):
             message = self.messages["all_deactivated"]
         else:
@@ -345,10 +373,6 @@ class RevisionRoutes:
     """`/api/revisions/` (the audit list of both kinds) and `/api/changes/` (the change feed
     the configs service follows: what changed after an index, oldest first, blocking)."""
 
-    def __init__(self, store: Store, signal: ChangeSignal) -> None:
-        self.store = store
-        self.signal = signal
-
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/api/revisions", self.audit, methods=["GET"]),
@@ -357,7 +381,7 @@ class RevisionRoutes:
 
     async def audit(self, request: Request) -> Response:
         query = revisions.compile_audit(request.query_params)
-        async with self.store.connection() as conn:
+        async with store_of(request).connection() as conn:
             records, total, latest = await revisions.audit_page(conn, query)
         results = "[" + ",".join(revisions.render_revision(r) for r in records) + "]"
         body = paged(request, query.limit, query.offset, total, results)
@@ -370,7 +394,7 @@ class RevisionRoutes:
         last one listed (or the latest); `reset` is true when N is ahead of this database."""
         watch = parse_watch(request.query_params)
         if watch is None:  # where the history is now: a follower's starting point
-            async with self.store.connection() as conn:
+            async with store_of(request).connection() as conn:
                 latest = await conn.fetchval(f"SELECT {revisions.LATEST}")
             return JSON(
                 {"index": latest, "reset": False, "changes": []},
@@ -378,14 +402,15 @@ class RevisionRoutes:
             )
 
         async def read() -> tuple[list[Record], int]:
-            async with self.store.connection() as conn:
+            async with store_of(request).connection() as conn:
                 return await revisions.changes_after(conn, watch.index)
 
         def indexed(result: tuple[list[Record], int]) -> Indexed:
+            # nothing after an index ahead of the history (a restore): answered at once
             records, latest = result
-            return Indexed(records[-1]["index"] if records else watch.index, latest)
+            return Indexed(records[-1]["index"] if records else min(watch.index, latest), latest)
 
-        records, latest = await block(watch, self.signal, None, read, indexed)
+        records, latest = await block(watch, signal_of(request), None, read, indexed)
         changes = [
             {
                 "index": r["index"],

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.errors import ApiError
 from ..core.ids import parse_uuid
 from .kinds import Column, Kind
 
@@ -48,6 +49,14 @@ def expected_dict(value: Any) -> str:
     return f'Expected a dictionary of items but got type "{type(value).__name__}".'
 
 
+class IdMismatch(ApiError):
+    """A single write whose body names another record than its URL: a conflict between two
+    addresses of the write, not a malformed field (409)."""
+
+    def __init__(self) -> None:
+        super().__init__(409, "ID_MISMATCH", ID_MISMATCH, fields={"id": [ID_MISMATCH]})
+
+
 class Mode(enum.Enum):
     CREATE = "create"
     PUT = "put"
@@ -74,12 +83,11 @@ class WriteItem:
 
 # --- scalars --------------------------------------------------------------------------------
 
-_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")
 _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def _text(column: Column, value: Any) -> tuple[Any, str | None]:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str):  # a number is not text (the original turned it into text)
         return None, INVALID_STRING
     text = str(value).strip()
     if not text:
@@ -94,11 +102,12 @@ def _text(column: Column, value: Any) -> tuple[Any, str | None]:
 
 
 def _float(column: Column, value: Any) -> tuple[Any, str | None]:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    # a JSON number only: text is not a number (the original parsed "0.5")
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None, INVALID_NUMBER
     try:
         number = float(value)
-    except (ValueError, OverflowError):
+    except OverflowError:
         return None, INVALID_NUMBER
     if not math.isfinite(number):
         return None, INVALID_NUMBER
@@ -112,8 +121,6 @@ def _int(column: Column, value: Any) -> tuple[Any, str | None]:
         number = value
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and len(value) <= 1000 and _INTEGER_TEXT.match(value):
-        number = int(value.strip().split(".")[0])
     else:
         return None, INVALID_INTEGER
     return number, _bounds(column, number, "{}")
@@ -223,7 +230,7 @@ def _item_id(
     raw = body.get("id")
     if url_id is not None and mode is not Mode.CREATE:
         if "id" in body and parse_uuid(raw) != url_id:
-            errors["id"] = [ID_MISMATCH]
+            raise IdMismatch()
         return url_id
     if mode is not Mode.CREATE and "id" not in body:
         errors["id"] = [REQUIRED]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from asgi_lifespan import LifespanManager
+
+from step_platform.registry.app import State
 
 P1 = "11111111-1111-4111-8111-111111111111"
 P2 = "22222222-2222-4222-8222-222222222222"
@@ -81,3 +84,9 @@ def detail(response: httpx.Response) -> dict[str, Any]:
     assert set(body) == {"detail"}, body
     assert isinstance(body["detail"]["message"], str)
     return body["detail"]
+
+
+def lifespan_state(manager: LifespanManager) -> State:
+    """The resources the registry's lifespan opened (what each request sees as
+    `request.state`); asgi-lifespan keeps the state it hands to requests on the manager."""
+    return cast(State, manager._state)

@@ -286,14 +286,15 @@ async def test_bulk_update_giving_two_items_one_code_is_409(registry_client):
     ]
 
 
-async def test_bulk_patch_merging_into_non_object_data_is_400(registry_client):
+async def test_bulk_patch_merging_into_non_object_data_is_409(registry_client):
     await two_configs(registry_client)
     await registry_client.put("/api/configs/", json=[{"id": ID_B, "data": "text"}])
     before = await snapshot(registry_client)
     response = await registry_client.patch(
         "/api/configs/", json=[{"id": ID_A, "data": {"k": 1}}, {"id": ID_B, "data": {"k": 1}}]
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert detail(response)["code"] == "DATA_NOT_MERGEABLE"
     items = detail(response)["items"]
     assert items[0] == {} and list(items[1]) == ["data"]
     assert await snapshot(registry_client) == before

@@ -78,10 +78,17 @@ async def test_required_link_fields(registry_client):
 
 @pytest.mark.parametrize(
     ("field", "value", "stored"),
-    [("direction", "2", 2), ("direction", 3.0, 3), ("weight", "0.25", 0.25), ("weight", 1, 1.0)],
+    [("direction", 3.0, 3), ("weight", 1, 1.0), ("weight", 0.25, 0.25)],
 )
-async def test_numeric_fields_accept_numeric_spellings(registry_client, field, value, stored):
+async def test_numeric_fields_accept_json_numbers(registry_client, field, value, stored):
     assert (await create_link(registry_client, **{field: value}))[field] == stored
+
+
+@pytest.mark.parametrize(("field", "value"), [("direction", "2"), ("weight", "0.25")])
+async def test_numeric_fields_refuse_numbers_spelled_as_text(registry_client, field, value):
+    response = await registry_client.post("/api/link/", json=link_body(**{field: value}))
+    assert response.status_code == 400, response.text
+    assert list(detail(response)["fields"]) == [field]
 
 
 @pytest.mark.parametrize(

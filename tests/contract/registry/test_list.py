@@ -437,3 +437,38 @@ async def test_head_of_the_list_has_no_body(registry_client):
     response = await registry_client.head("/api/configs/")
     assert response.status_code == 200
     assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    "name", ["created_date", "modified_date__gt", "meta_flags", "meta_flags__lt", "limit", "offset"]
+)
+async def test_an_empty_typed_filter_is_400(registry_client, name):
+    response = await registry_client.get("/api/configs/", params={name: ""})
+    assert response.status_code == 400, response.text
+    assert list(response.json()["detail"]["fields"]) == [name]
+
+
+@pytest.mark.parametrize("name", ["name", "project_id", "meta_status", "search", "ordering"])
+async def test_an_empty_text_or_list_filter_is_ignored(registry_client, name):
+    response = await registry_client.get("/api/configs/", params={name: ""})
+    assert response.status_code == 200, response.text
+
+
+async def test_a_filtered_page_ordered_by_a_json_path_is_counted(registry_client):
+    await create_config(registry_client, name="a", data={"k": 2})
+    await create_config(registry_client, name="a", data={"k": 1})
+    response = await registry_client.get(
+        "/api/configs/", params={"name": "a", "ordering": "-data__k", "limit": 1}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["count"] == 2
+    assert response.json()["results"][0]["data"] == {"k": 2}
+
+
+async def test_search_fields_without_a_search_are_a_plain_list(registry_client):
+    await create_config(registry_client, name="a", data={"k": 1})
+    response = await registry_client.get(
+        "/api/configs/", params=[("field", "data__k"), ("field", "^meta__x"), ("name", "a")]
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == 1

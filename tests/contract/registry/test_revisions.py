@@ -214,13 +214,14 @@ async def test_rollback_records_the_given_writer(registry_client):
     assert response.json()["user_id"] == MISSING
 
 
-async def test_rollback_to_another_objects_revision_is_400(registry_client):
+async def test_rollback_to_another_objects_revision_is_404(registry_client):
     first = await create_config(registry_client, name="a")
     second = await create_config(registry_client, name="b")
     response = await registry_client.post(
         f"/api/config/{second['id']}/rollback/", json={"index": 1}
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.json()["detail"]["code"] == "REVISION_NOT_FOUND"
     assert "index" in response.json()["detail"]["fields"]
     assert first["id"] != second["id"]
 
@@ -284,3 +285,36 @@ async def test_the_openapi_document_describes_history_rollback_audit_and_watches
     listing = doc["paths"]["/api/configs/"]["get"]
     assert {"index", "wait"} <= {p["name"] for p in listing["parameters"]}
     assert "X-Config-Index" in listing["responses"]["200"]["headers"]
+
+
+async def test_rollback_to_a_revision_that_does_not_exist_is_404(registry_client):
+    row = await create_config(registry_client, name="a")
+    response = await registry_client.post(
+        f"/api/config/{row['id']}/rollback/", json={"index": 10**9}
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"]["code"] == "REVISION_NOT_FOUND"
+
+
+@pytest.mark.parametrize("data", ["", "text", 5, [1, "a"], None, True])
+async def test_a_revision_of_data_that_is_not_an_object_is_valid_json(registry_client, data):
+    row = await create_config(registry_client, data=data)
+    response = await registry_client.get(f"/api/config/{row['id']}/history/")
+    assert response.status_code == 200
+    (revision,) = response.json()["results"]  # parses: a JSON string keeps its quotes
+    assert revision["after"]["data"] == data
+
+
+@pytest.mark.parametrize("name", ["operation", "actor", "object_type", "ordering"])
+async def test_a_nul_in_an_audit_filter_is_400_not_a_database_error(registry_client, name):
+    response = await registry_client.get("/api/revisions/", params={name: "a\x00b"})
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"]["code"] == "INVALID_QUERY"
+    assert list(response.json()["detail"]["fields"]) == [name]
+
+
+@pytest.mark.parametrize("name", ["since", "until", "after", "limit", "offset"])
+async def test_an_empty_typed_audit_filter_is_400(registry_client, name):
+    response = await registry_client.get("/api/revisions/", params={name: ""})
+    assert response.status_code == 400, response.text
+    assert list(response.json()["detail"]["fields"]) == [name]

@@ -134,6 +134,8 @@ async def test_create_with_a_client_id_uses_it(registry_client):
         ),
         ({"object_type": ["a"]}, {"object_type": ["Not a valid string."]}),
         ({"object_type": True}, {"object_type": ["Not a valid string."]}),
+        ({"object_type": 5}, {"object_type": ["Not a valid string."]}),
+        ({"name": 1.5}, {"name": ["Not a valid string."]}),
         ({"name": "a\u0000b"}, {"name": ["Null characters are not allowed."]}),
         ({"meta": None}, {"meta": ["This field may not be null."]}),
         ({"meta": "x"}, {"meta": ['Expected a dictionary of items but got type "str".']}),
@@ -314,12 +316,13 @@ async def test_put_body_id_may_equal_the_url_id_in_any_spelling(registry_client)
     assert response.json()["id"] == created["id"]
 
 
-async def test_put_with_another_body_id_is_400_and_clones_nothing(registry_client):
+async def test_put_with_another_body_id_is_409_id_mismatch_and_clones_nothing(registry_client):
     created = await create_config(registry_client, name="a")
     response = await registry_client.put(
         f"/api/config/{created['id']}/", json={"id": MISSING, "name": "b"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert detail(response)["code"] == "ID_MISMATCH"
     assert detail(response)["fields"] == {"id": ["Does not match the id in the URL."]}
     rows = await list_of(registry_client, "/api/configs/")
     assert [(r["id"], r["name"]) for r in rows] == [(created["id"], "a")]
@@ -402,12 +405,12 @@ async def test_patch_merges_into_null_data_as_into_an_empty_object(registry_clie
     assert response.json()["data"] == {"a": 1}
 
 
-async def test_patch_data_onto_stored_non_object_data_is_400(registry_client):
+async def test_patch_data_onto_stored_non_object_data_is_409_and_writes_nothing(registry_client):
     created = await create_config(registry_client, data=[1, 2])
     response = await registry_client.patch(
         f"/api/config/{created['id']}/", json={"data": {"a": 1}, "name": "x"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert list(detail(response)["fields"]) == ["data"]
     assert (await registry_client.get(f"/api/config/{created['id']}/")).json() == created
 
@@ -445,12 +448,13 @@ async def test_empty_patch_only_bumps_modified_date(registry_client):
     assert parse_ts(body["modified_date"]) > parse_ts(created["modified_date"])
 
 
-async def test_patch_with_another_id_is_400(registry_client):
+async def test_patch_with_another_id_is_409_id_mismatch(registry_client):
     created = await create_config(registry_client)
     response = await registry_client.patch(
         f"/api/config/{created['id']}/", json={"id": MISSING, "object_code": "new"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert detail(response)["code"] == "ID_MISMATCH"
     assert len(await list_of(registry_client, "/api/configs/")) == 1
 
 

@@ -15,7 +15,7 @@ from step_platform.registry.app import Settings, create_app
 from step_platform.registry.listener import APPLICATION_NAME
 from tests.fixtures.registry import reset_registry
 
-from .helpers import A1, P1, P2, create_config, create_link
+from .helpers import A1, P1, P2, create_config, create_link, lifespan_state
 
 pytestmark = pytest.mark.anyio
 
@@ -125,15 +125,16 @@ async def test_watches_survive_a_lost_listen_connection(registry_database_url):
     app = create_app(
         Settings(database_url=registry_database_url, common=CommonSettings(allowed_hosts=("*",)))
     )
-    listener = app.state.listener
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://registry.test"
         ) as client,
     ):
+        state = lifespan_state(manager)
+        listener = state["listener"]
         await asyncio.wait_for(listener.connected.wait(), 10)
-        async with app.state.store.connection() as conn:
+        async with state["store"].connection() as conn:
             killed = await conn.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE application_name = $1 AND datname = current_database()",
@@ -144,6 +145,7 @@ async def test_watches_survive_a_lost_listen_connection(registry_database_url):
         while listener.connected.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         await asyncio.wait_for(listener.connected.wait(), 10)  # opened again by itself
+        await create_config(client, project_id=P1)  # index 0 would not wait at all
         index = await index_of(client, "/api/configs/", project_id=P1)
 
         async def write_later() -> None:
@@ -158,3 +160,42 @@ async def test_watches_survive_a_lost_listen_connection(registry_database_url):
         await writer
     assert time.monotonic() - started < 5
     assert int(response.headers["X-Config-Index"]) > index
+
+
+async def test_a_wait_without_index_is_a_plain_read(registry_client):
+    await create_config(registry_client, project_id=P1)
+    started = time.monotonic()
+    response = await registry_client.get("/api/configs/", params={"wait": "10s"})
+    assert response.status_code == 200, response.text
+    assert time.monotonic() - started < 5
+    assert response.headers["X-Config-Index"] == "1"
+
+
+async def test_index_zero_never_blocks_even_on_an_empty_scope(registry_client):
+    started = time.monotonic()
+    response = await registry_client.get(
+        "/api/configs/", params={"project_id": P2, "index": 0, "wait": "10s"}
+    )
+    assert response.status_code == 200, response.text
+    assert time.monotonic() - started < 5
+    assert response.headers["X-Config-Index"] == "0"
+
+
+async def test_a_paged_blocking_list_reads_again_after_a_change(registry_client):
+    """The second read of a blocking query reuses the compiled query (paging included)."""
+    await create_config(registry_client, project_id=P1)
+    index = await index_of(registry_client, "/api/configs/", project_id=P1)
+
+    async def write_later() -> None:
+        await asyncio.sleep(0.3)
+        await create_config(registry_client, project_id=P2)  # another scope: a wake-up, no news
+        await asyncio.sleep(0.3)
+        await create_config(registry_client, project_id=P1)
+
+    writer = asyncio.create_task(write_later())
+    response = await registry_client.get(
+        "/api/configs/", params={"project_id": P1, "limit": 1, "index": index, "wait": "10s"}
+    )
+    await writer
+    assert response.status_code == 200, response.text
+    assert response.json()["count"] == 2
