@@ -73,7 +73,7 @@ def test_bulk_delete_needs_at_least_one_uuid():
         assert not matches(pattern, bad), bad
 
 
-@pytest.mark.parametrize("value", ["30s", "250ms", "1.5", " 2m "])
+@pytest.mark.parametrize("value", ["30s", "250ms", "1.5", "2m"])
 def test_the_wait_pattern_takes_what_core_watch_takes(value):
     from step_platform.core.watch import parse_watch
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..core.docs import document, error_response, json_response
 from ..core.limits import LIMITS
 from ..core.versions import REGISTRY_API as VERSION
-from ..core.watch import MAX_INDEX
+from ..core.watch import MAX_INDEX, WAIT_PATTERN
 from .data_filter import LOOKUPS, TYPES
 from .filters import MAX_LIMIT
 from .kinds import KINDS, Column, Kind
@@ -226,7 +226,6 @@ DATE = {"type": "string", "format": "date"}
 MAX_OFFSET = 2**62
 FILTER_BOUND = 10**50  # filters.py: numbers past it are refused (400)
 # a blocking query's wait, as core.watch reads it
-WAIT_PATTERN = r"^\s*\d{1,9}(?:\.\d{1,6})?(?:ms|s|m)?\s*$"
 # a `meta__`/`data__` path: keys joined by `__`, none empty
 JSON_PATH = rf"(?:meta|data)(?:__[^_\s\x00](?:_?[^_\s\x00])*){{1,{LIMITS.data_path_depth}}}"
 
