@@ -39,6 +39,10 @@ HOOKS = "tests.integration.schemathesis_hooks"
 EXAMPLES = 10
 TIME_LIMIT = 240  # seconds per document; a run takes well under a minute
 SEED = int(os.environ.get("STEP_FUZZ_SEED", "20261205"))
+# The one check not held on one document, named with its reason: the registry keeps the
+# original's soft delete (a deleted config or link is deactivated and stays readable, as the
+# original's clients expect), which `use_after_free` reads as a deleted resource still served.
+EXCLUDED_CHECKS = {"registry": "use_after_free"}
 DOCUMENTS = {
     "step-1": "/docs/schema",
     "raida-mock": "/docs/schema",
@@ -81,8 +85,10 @@ def credentials(fuzzed: Stack) -> dict[str, dict[str, str]]:
     }
 
 
-def schemathesis_run(base: str, document: str, headers: dict[str, str]) -> list[str]:
-    """The CLI command for one document: all checks, all phases, bounded."""
+def schemathesis_run(service: str, base: str, headers: dict[str, str]) -> list[str]:
+    """The CLI command for one document: all checks (but the one named above), all phases,
+    bounded."""
+    document = DOCUMENTS[service]
     command = [
         str(ST),
         "run",
@@ -96,6 +102,8 @@ def schemathesis_run(base: str, document: str, headers: dict[str, str]) -> list[
         "--request-timeout=30",
         "--exclude-path-regex=^/__admin",
     ]
+    if service in EXCLUDED_CHECKS:
+        command.append(f"--exclude-checks={EXCLUDED_CHECKS[service]}")
     for name, value in headers.items():
         command.append(f"--header={name}: {value}")
     return command
@@ -105,7 +113,7 @@ def schemathesis_run(base: str, document: str, headers: dict[str, str]) -> list[
 def test_every_check_passes_on_every_document(
     fuzzed: Stack, credentials: dict[str, dict[str, str]], service: str
 ) -> None:
-    command = schemathesis_run(fuzzed.url(service), DOCUMENTS[service], credentials[service])
+    command = schemathesis_run(service, fuzzed.url(service), credentials[service])
     env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIME_LIMIT

@@ -7,7 +7,6 @@ from typing import Any
 
 from step_platform.contests.app import idempotent_operation
 from step_platform.contests.openapi import openapi_document
-from step_platform.core.docs import UUID_OR_BLANK
 from step_platform.core.hardening_docs import METHODS, with_hardening
 
 DOC = with_hardening(openapi_document, idempotent=idempotent_operation)()
@@ -29,13 +28,10 @@ def test_every_operation_has_a_unique_operation_id() -> None:
     assert all(ids) and len(set(ids)) == len(ids)
 
 
-def test_account_id_is_documented_as_uuid_or_blank() -> None:
+def test_account_id_is_documented_as_a_uuid() -> None:
     (account,) = [p for p in operations()[0]["parameters"] if p["name"] == "Account-ID"]
-    pattern = account["schema"]["pattern"]
-    assert pattern == UUID_OR_BLANK
-    assert re.match(pattern, "")
-    assert re.match(pattern, "E3EB60A2-3bb7-4983-8e2f-47490b979eb9")
-    assert not re.match(pattern, "null")
+    assert account["schema"] == {"type": "string", "format": "uuid"}
+    assert account["required"] is False
 
 
 def test_solution_texts_are_documented_as_not_blank() -> None:
