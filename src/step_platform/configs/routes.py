@@ -36,6 +36,7 @@ from ..core.headers import Context, context_headers
 from ..core.ids import canonical_uuid
 from ..core.locks import KeyedLock
 from ..core.responses import JSON
+from ..core.state import resource
 from ..core.upstream import UpstreamBadResponse, json_of
 from ..core.watch import HEADER as INDEX_HEADER
 from ..core.watch import Indexed, block, parse_read_watch, parse_watch
@@ -90,14 +91,12 @@ def ok(message: str, status: int = 200, **body: Any) -> Response:
 
 def registry(request: Request) -> RegistryClient:
     """The registry client the lifespan opened (`app.State`)."""
-    client: RegistryClient = request.state.registry
-    return client
+    return resource(request, "registry", RegistryClient)
 
 
 def feed(request: Request) -> FeedFollower:
     """The change-feed follower the lifespan made (`app.State`)."""
-    follower: FeedFollower = request.state.feed
-    return follower
+    return resource(request, "feed", FeedFollower)
 
 
 async def registry_ready(request: Request) -> None:

@@ -32,6 +32,7 @@ from ..core.auth import Principal, TokenVerifier
 from ..core.errors import ApiError
 from ..core.headers import Context, context_headers
 from ..core.locks import KeyedLock
+from ..core.state import resource
 from ..core.tasks import gather
 from . import config_format as need
 from . import forms, messages, rql
@@ -89,14 +90,12 @@ T = TypeVar("T")
 
 def raida_of(request: Request) -> RaidaClient:
     """The Raida client the app's lifespan opened (its `State`, copied into each request)."""
-    raida: RaidaClient = request.state.raida
-    return raida
+    return resource(request, "raida", RaidaClient)
 
 
 def configs_of(request: Request) -> ConfigsClient:
     """The configs client the app's lifespan opened."""
-    configs: ConfigsClient = request.state.configs
-    return configs
+    return resource(request, "configs", ConfigsClient)
 
 
 @dataclass(frozen=True)

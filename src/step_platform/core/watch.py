@@ -113,7 +113,7 @@ async def block(
             result = await read()
             found = indexed(result)
             remaining = deadline - clock()
-            if found.index != watch.index or watch.index > found.latest or remaining <= 0:
+            if found.index != watch.index or remaining <= 0:
                 return result
             await signal.wait(ticket, remaining)
         finally:

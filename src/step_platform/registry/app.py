@@ -40,7 +40,7 @@ from .engine import Engine
 from .idempotency import PostgresKeys
 from .kinds import KINDS
 from .listener import RevisionListener
-from .routes import KindRoutes, RevisionRoutes
+from .routes import KindRoutes, RevisionRoutes, store_of
 
 log = logging.getLogger("step_platform.registry")
 
@@ -142,16 +142,6 @@ class State(TypedDict):
     listener: RevisionListener
 
 
-def state_of(request: Request) -> State:
-    """The lifespan's resources, typed, for a handler or a health check."""
-    return State(
-        store=request.state.store,
-        engines=request.state.engines,
-        signal=request.state.signal,
-        listener=request.state.listener,
-    )
-
-
 class PostgresIdempotency:
     """`Idempotency-Key` replay with the keys in the lifespan's database: the key store is
     the request's (`scope["state"]`), so nothing is bound before the lifespan opens it."""
@@ -202,11 +192,11 @@ def create_app(
             await store.disconnect()
 
     async def database_answers(request: Request) -> None:
-        async with state_of(request)["store"].connection() as conn:
+        async with store_of(request).connection() as conn:
             await conn.fetchval("SELECT 1")
 
     async def schema_is_current(request: Request) -> None:
-        async with state_of(request)["store"].connection() as conn:
+        async with store_of(request).connection() as conn:
             missing = await migrations.pending(conn)
         if missing:
             raise RuntimeError(f"migrations not applied: {', '.join(missing)}")

@@ -22,8 +22,9 @@ from ..core.changes import ChangeSignal
 from ..core.errors import ApiError
 from ..core.ids import parse_uuid
 from ..core.responses import JSON
+from ..core.state import resource
 from ..core.watch import HEADER as INDEX_HEADER
-from ..core.watch import Indexed, block, parse_watch
+from ..core.watch import Indexed, block, parse_read_watch, parse_watch
 from . import render, revisions
 from .db import Store
 from .engine import Engine, ItemsError, Record
@@ -123,13 +124,13 @@ def parse_index(body: Any) -> tuple[int, uuid.UUID | None]:
 
 
 def store_of(request: Request) -> Store:
-    store: Store = request.state.store
-    return store
+    """The pool the lifespan opened (`registry.app.State`)."""
+    return resource(request, "store", Store)
 
 
 def signal_of(request: Request) -> ChangeSignal:
-    signal: ChangeSignal = request.state.signal
-    return signal
+    """The change signal the lifespan's LISTEN connection feeds."""
+    return resource(request, "signal", ChangeSignal)
 
 
 class KindRoutes:
@@ -142,8 +143,8 @@ class KindRoutes:
 
     def engine(self, request: Request) -> Engine:
         """The kind's engine over the lifespan's pool (`registry.app.State`)."""
-        engine: Engine = request.state.engines[self.kind.plural]
-        return engine
+        engines: dict[str, Engine] = resource(request, "engines", dict)
+        return engines[self.kind.plural]
 
     async def version(self, request: Request, id: uuid.UUID) -> dt.datetime | None:
         """If-Match as the one version the write checks; a list of several of our tags needs
@@ -204,9 +205,7 @@ class KindRoutes:
     async def list_view(self, request: Request) -> Response:
         """The list; with `?index=N&wait=W` a blocking query (`core.watch`) woken by any
         instance's write to the list's projects (LISTEN/NOTIFY, `listener`)."""
-        watch = parse_watch(request.query_params)
-        if watch is not None and watch.index == 0:
-            watch = None  # index 0 never waits: a first read, even of a scope nothing touched
+        watch = parse_read_watch(request.query_params)
         query = compile_list(self.kind, request.query_params)
         scope_sql, scope_params, projects = revisions.scope_sql(self.kind, request.query_params)
 
