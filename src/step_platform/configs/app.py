@@ -170,7 +170,7 @@ def create_app(
         common=settings.common,
         lifespan=lifespan,
         language="ru",
-        inner=[Middleware(IdempotencyMiddleware, store=MemoryKeys())],
+        inner=[Middleware(IdempotencyMiddleware, store=MemoryKeys(), credentials_required=True)],
         metrics=metrics,
     )
     return app

@@ -30,7 +30,6 @@ from ..core.feed import FeedFollower
 from ..core.hardening_docs import with_hardening
 from ..core.health import health_routes
 from ..core.idempotency import IdempotencyMiddleware, MemoryKeys
-from ..core.middleware import raw_header
 from ..core.responses import JSON
 from ..core.tasks import cancel_and_wait
 from ..core.upstream import create_client
@@ -53,12 +52,7 @@ def idempotent_operation(method: str, path: str) -> bool:
 
 
 def idempotent_route(scope: Scope) -> bool:
-    """Join and send_solution, with credentials: a request without any is refused 401 by its
-    handler before its key is looked at (keys are scoped by credentials; an anonymous caller
-    neither fills the key store nor gets 422 where 401 is due)."""
-    return idempotent_operation(scope["method"], scope["path"]) and bool(
-        raw_header(scope, b"authorization")
-    )
+    return idempotent_operation(scope["method"], scope["path"])
 
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
@@ -238,7 +232,12 @@ def create_app(
         cors=Cors(settings.cors_origins),
         inner=[
             Middleware(DeadlineMiddleware, seconds=settings.deadline),
-            Middleware(IdempotencyMiddleware, store=MemoryKeys(), applies=idempotent_route),
+            Middleware(
+                IdempotencyMiddleware,
+                store=MemoryKeys(),
+                applies=idempotent_route,
+                credentials_required=True,
+            ),
         ],
         metrics=metrics,
     )

@@ -151,7 +151,11 @@ def scoped_key(scope: Scope, key: str) -> str:
 class IdempotencyMiddleware:
     """Replays answers of writes sent with `Idempotency-Key` (see the module docstring).
 
-    `applies(scope)` picks the routes (default: every POST/PUT/PATCH/DELETE).
+    `applies(scope)` picks the routes (default: every POST/PUT/PATCH/DELETE). With
+    `credentials_required` (the services whose writes need a bearer token), a request without
+    `Authorization` passes straight to its handler, which refuses it 401: its key is neither
+    looked at nor kept, so an anonymous caller never fills the key store nor gets 400/422
+    where 401 is due.
     """
 
     def __init__(
@@ -160,14 +164,17 @@ class IdempotencyMiddleware:
         *,
         store: KeyStore,
         applies: Callable[[Scope], bool] | None = None,
+        credentials_required: bool = False,
     ) -> None:
         self.app = app
         self.store = store
         self.applies = applies or (lambda scope: scope["method"] in WRITES)
+        self.credentials_required = credentials_required
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = raw_header(scope, HEADER) if scope["type"] == "http" else None
-        if raw is None or not self.applies(scope):
+        anonymous = self.credentials_required and raw_header(scope, b"authorization") is None
+        if raw is None or anonymous or not self.applies(scope):
             await self.app(scope, receive, send)
             return
         key = raw.decode("latin-1")

@@ -166,6 +166,23 @@ async def test_configs_key_reused_with_another_body_is_422(
     assert other.status_code == 422
 
 
+async def test_configs_a_write_without_credentials_is_401_whatever_its_key(
+    configs_client: httpx.AsyncClient, writer: dict[str, str]
+) -> None:
+    # neither a reused key (422) nor an invalid one (400) comes before the missing token
+    headers = {k: v for k, v in writer.items() if k != "Authorization"}
+    body = {"project_id": P, "object_type": "node_id", "data": {"v": 1}}
+    shared = key()
+    first = await configs_client.post("/configs/", json=body, headers={**headers, **shared})
+    other = await configs_client.post(
+        "/configs/", json={**body, "data": {"v": 2}}, headers={**headers, **shared}
+    )
+    invalid = await configs_client.post(
+        "/configs/", json=body, headers={**headers, "Idempotency-Key": ""}
+    )
+    assert [first.status_code, other.status_code, invalid.status_code] == [401, 401, 401]
+
+
 # --- step ----------------------------------------------------------------------------------
 
 
