@@ -34,7 +34,7 @@ def stub_routes() -> list[BaseRoute]:
     """The registry's routes, each answering `{}`."""
     routes: list[BaseRoute] = []
     for kind in KINDS:
-        for route in KindRoutes(kind, engine=None).routes():  # type: ignore[arg-type]
+        for route in KindRoutes(kind).routes():
             assert isinstance(route, Route)
             routes.append(Route(route.path, ok, methods=list(route.methods or ["GET"])))
     return routes
