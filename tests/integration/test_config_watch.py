@@ -1,6 +1,6 @@
 """A config write reaches every step instance's answers within a second: each instance follows
-the configs service's change feed and drops the project's cached config sets (the cache TTL,
-5 s, is only the fallback)."""
+the configs service's change feed and drops the project's cached config sets (the cache, 5 s
+at most, is trusted only while that feed is live)."""
 
 from __future__ import annotations
 

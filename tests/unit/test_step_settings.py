@@ -52,9 +52,20 @@ def test_the_seed_env_works_unchanged(seed_env: dict[str, str], public_pem: str)
 def test_defaults_of_the_new_variables(seed_env: dict[str, str]) -> None:
     settings = Settings.from_env(seed_env)
     assert settings.max_upload_bytes == 20971520
-    assert settings.config_cache_ttl == 5.0
+    assert settings.config_cache_ttl == 0
     assert (settings.common.connect_timeout, settings.common.timeout) == (2.0, 10.0)
     assert settings.auth.issuer is None
+
+
+def test_with_a_change_feed_config_sets_are_cached_for_five_seconds_by_default(
+    seed_env: dict[str, str],
+) -> None:
+    settings = Settings.from_env({**seed_env, "CONFIGS_SERVICE_TOKEN": "a-token"})
+    assert settings.config_cache_ttl == 5.0
+
+
+def test_without_a_change_feed_an_explicit_ttl_still_caches(seed_env: dict[str, str]) -> None:
+    assert Settings.from_env({**seed_env, "CONFIG_CACHE_TTL": "2"}).config_cache_ttl == 2.0
 
 
 def test_the_new_variables_are_read(seed_env: dict[str, str]) -> None:

@@ -58,6 +58,7 @@ def idempotent_route(scope: Scope) -> bool:
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
 # Room for the multipart envelope around the file (boundaries, part headers, text fields).
 MULTIPART_ALLOWANCE = 256 * 1024
+FEED_CACHE_TTL = 5.0  # CONFIG_CACHE_TTL's default when a change feed is followed
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,14 @@ class Settings:
     language_code: str = "ru"
     time_zone: str = "UTC"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
-    config_cache_ttl: float = 5.0
+    # seconds a config set may be reused; from the environment 5 (FEED_CACHE_TTL) with a
+    # CONFIGS_SERVICE_TOKEN, whose change feed drops a changed project at once (the cache is
+    # trusted only while that feed is live), and 0 (off) without one: nothing could tell a
+    # cached set is stale, so only an explicit CONFIG_CACHE_TTL accepts that staleness
+    config_cache_ttl: float = 0.0
     # a User Center token with the configs write role: step registers itself as a config
     # consumer with it (registration.py) and follows the configs change feed with it;
-    # "" = no registration (one warning) and config changes seen only at CONFIG_CACHE_TTL
+    # "" = no registration (one warning) and no change feed
     configs_service_token: str = ""
     registration_retry: float = 1.0  # first delay between registration attempts, s
     common: CommonSettings = field(default_factory=CommonSettings)
@@ -91,6 +96,7 @@ class Settings:
         common = CommonSettings.from_env(e, hosts_var="DJANGO_ALLOWED_HOSTS", sep=None)
         time_zone = env.optional(e, "TIME_ZONE") or "UTC"
         _zone(time_zone)
+        token = env.optional(e, "CONFIGS_SERVICE_TOKEN")
         return cls(
             raida_url=env.required(e, "BASE_URL").rstrip("/"),
             raida_user=env.required(e, "USER_RAIDA"),
@@ -101,8 +107,8 @@ class Settings:
             language_code=env.optional(e, "LANGUAGE_CODE") or "ru",
             time_zone=time_zone,
             max_upload_bytes=env.integer(e, "STEP_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, minimum=1),
-            config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", 5.0),
-            configs_service_token=env.optional(e, "CONFIGS_SERVICE_TOKEN"),
+            config_cache_ttl=env.number(e, "CONFIG_CACHE_TTL", FEED_CACHE_TTL if token else 0.0),
+            configs_service_token=token,
             common=common,
             request_deadline=env.number(
                 e,
@@ -179,7 +185,9 @@ def create_app(
                     signal,
                     headers={"Authorization": f"Bearer {settings.configs_service_token}"},
                     timeout=common.timeout,
+                    on_resume=configs.cache.clear,
                 )
+                configs.follow(feed)
                 await feed.start(ready_timeout=common.connect_timeout)
             raida = RaidaClient(
                 raida_http,

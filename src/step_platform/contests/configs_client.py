@@ -4,10 +4,14 @@ The configs service authorises with the caller's token, so its answer belongs to
 the short-lived cache is keyed by user id, Project-ID, Account-ID and the types asked for, and
 is never shared across users. A project's entries are dropped as soon as the configs
 service's change feed names the project (`core.feed`, followed when `CONFIGS_SERVICE_TOKEN`
-is set), so a config write reaches every step instance within the feed's latency; the TTL is
-the fallback when the feed is not followed or broken. The path is `/configs/{types}/` with
-its final slash (the original asked without it and paid a 301 hop on every request), joined
-to `CONFIGS_SERVICE_URL` whether or not that ends with a slash.
+is set), so a config write reaches every step instance within the feed's latency. With a feed,
+the cache is served and filled only while the feed is live (`FeedFollower.live`) and cleared
+when it comes back, so a feed that is down or behind costs a configs call per read, never a
+stale answer; without one, the TTL (off unless `CONFIG_CACHE_TTL` is set) is the only bound.
+
+The path is `/configs/{types}/` with its final slash (the original asked without it and paid a
+301 hop on every request), joined to `CONFIGS_SERVICE_URL` whether or not that ends with a
+slash.
 
 How its answers reach our client: 401/403 pass through with its code; 404 (no config of
 any type the route needs: an unknown project) is 404 PROJECT_NOT_FOUND naming the project and
@@ -29,6 +33,7 @@ import httpx
 from ..core.auth import MESSAGES as AUTH_MESSAGES
 from ..core.cache import TtlCache
 from ..core.errors import ApiError
+from ..core.feed import FeedFollower
 from ..core.headers import Context
 from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
 from .config_format import ConfigSet, Need, project_not_found, service_error, validate
@@ -80,18 +85,29 @@ class ConfigsClient:
         self.cache: TtlCache[CacheKey, Fetched] = TtlCache(
             cache_ttl, group=project_of, max_entries=MAX_ENTRIES, clock=clock
         )
+        # set when a change feed is followed: the cache is trusted only while it is live
+        self.feed: FeedFollower | None = None
         self.fetches = 0  # observable by tests and the benchmark
+
+    def follow(self, feed: FeedFollower) -> None:
+        """Trust the cache only while `feed` is live (it is cleared when the feed resumes)."""
+        self.feed = feed
+
+    @property
+    def trusted(self) -> bool:
+        return self.feed is None or self.feed.live
 
     async def config_set(
         self, *, user_id: str, context: Context, authorization: str, need: Need
     ) -> ConfigSet:
         """The route's validated config values, or the error the client should see."""
         key: CacheKey = (user_id, context.project_id, context.account_id, need.types)
-        fetched = self.cache.get(key)
+        fetched = self.cache.get(key) if self.trusted else None
         if fetched is None:
             generation = self.cache.generation(context.project_id)
             fetched = Fetched(await self._fetch(context, authorization, need))
-            self.cache.put(key, fetched, generation)
+            if self.trusted:
+                self.cache.put(key, fetched, generation)
         return fetched.view(need)
 
     async def _fetch(self, context: Context, authorization: str, need: Need) -> dict[str, Any]:

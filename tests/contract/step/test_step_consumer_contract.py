@@ -6,22 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from step_platform.contests.app import create_app
 from step_platform.contests.config_format import ALL_PATHS, REQUIRED, type_schemas
 from step_platform.contests.registration import Registration
 from step_platform.testing.strategies import broken_config_sets, config_sets, raida_seeds
-from tests.fixtures.step import STEP_BASE_URL, step_settings, step_transports
+from tests.fixtures.step import LifespanState, running_step
 
 from .conftest import USER
 
@@ -50,42 +47,6 @@ class FlakyTransport(httpx.AsyncBaseTransport):
             self.failures -= 1
             raise httpx.ConnectError("connection refused", request=request)
         return await self.inner.handle_async_request(request)
-
-
-@asynccontextmanager
-async def running_step(
-    configs_app: ASGIApp,
-    raida_app: ASGIApp,
-    public_key: str,
-    token: str,
-    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] = lambda t: t,
-) -> AsyncIterator[tuple[LifespanState, httpx.AsyncClient]]:
-    transports = step_transports(configs_app, raida_app)
-    transports["configs"] = wrap(transports["configs"])
-    settings_ = step_settings(public_key, configs_service_token=token, registration_retry=0.01)
-    probe = LifespanState(create_app(settings_, transports=transports))
-    async with LifespanManager(probe) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url=STEP_BASE_URL) as client:
-            yield probe, client
-
-
-class LifespanState:
-    """Wraps an app to keep the lifespan's state (what its requests see as `request.state`)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.state: dict[str, Any] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            self.state = scope["state"]
-        await self.app(scope, receive, send)
-
-    @property
-    def registration(self) -> Registration | None:
-        registration: Registration | None = self.state["registration"]
-        return registration
 
 
 async def settled(app: LifespanState, timeout: float = 10.0) -> str:
