@@ -2,9 +2,10 @@
 
 One pooled `httpx.AsyncClient` (opened in the lifespan) with explicit timeouts. Transport
 failures, timeouts and 5xx are raised by `core.upstream.call` (503 / 504 / 502). This module
-decides what the registry's 4xx mean (409 -> ENTITY_EXISTS, 404 -> the row went away, 400 on
-a write -> the field errors, 412 -> `RowChanged`) and checks that successful answers have the
-contracted shape: a list answer must be an array of objects, a write answer an object, else 502.
+decides what the registry's 4xx mean (409 ENTITY_EXISTS -> ours, another 409 -> the
+registry's own code, 404 -> the row went away, 400 on a write -> the field errors, 412 ->
+`RowChanged`) and checks that successful answers have the contracted shape: a list answer
+must be an array of objects, a write answer an object, else 502.
 
 Writes of a row that was read first are conditional: `If-Match` carries the row's ETag, which
 the registry defines as the row's `modified_date` in double quotes, so the row from the list
@@ -110,22 +111,26 @@ class RegistryClient:
     @staticmethod
     def _write_error(response: httpx.Response) -> ApiError:
         """A 4xx answer to a write, as a client error of ours where it is one."""
-        if response.status_code == 409:
-            return entity_exists()
         if response.status_code == 404:
             return not_found()
-        if response.status_code == 400:
-            body = json_of(response, UPSTREAM)
-            detail = body.get("detail") if isinstance(body, dict) else None
-            fields = detail.get("fields") if isinstance(detail, dict) else None
-            message = detail.get("message") if isinstance(detail, dict) else None
-            return ApiError(
-                400,
-                "BAD_REQUEST",
-                message if isinstance(message, str) else "Реестр отклонил данные.",
-                fields=fields if isinstance(fields, dict) else {},
-            )
-        return UpstreamBadResponse(UPSTREAM, f"status {response.status_code}")
+        if response.status_code not in (400, 409):
+            return UpstreamBadResponse(UPSTREAM, f"status {response.status_code}")
+        body = json_of(response, UPSTREAM)
+        detail = body.get("detail") if isinstance(body, dict) else None
+        detail = detail if isinstance(detail, dict) else {}
+        code, message, fields = detail.get("code"), detail.get("message"), detail.get("fields")
+        if response.status_code == 409:
+            if code == "ENTITY_EXISTS" or not isinstance(code, str):
+                return entity_exists()
+            # another conflict with the stored row (DATA_NOT_MERGEABLE, ID_MISMATCH, ...):
+            # the registry's own code and message, not a misleading "exists"
+            return ApiError(409, code, message if isinstance(message, str) else code)
+        return ApiError(
+            400,
+            "BAD_REQUEST",
+            message if isinstance(message, str) else "Реестр отклонил данные.",
+            fields=fields if isinstance(fields, dict) else {},
+        )
 
     async def rows(self, params: dict[str, str]) -> list[Row]:
         rows, _ = await self.list_indexed(params)
