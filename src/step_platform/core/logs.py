@@ -10,6 +10,9 @@ from typing import TextIO
 
 from . import context
 
+# one encoder for every line: `json.dumps` with options builds a new one per call
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -29,7 +32,7 @@ class JsonFormatter(logging.Formatter):
                 entry["request_id"] = rid
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encode(entry)
 
 
 def configure_logging(debug: bool = False, stream: TextIO | None = None) -> None:

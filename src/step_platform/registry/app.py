@@ -30,7 +30,7 @@ from ..core.docs import docs_routes
 from ..core.errors import ApiError
 from ..core.hardening_docs import with_hardening, writes
 from ..core.health import health_routes
-from ..core.idempotency import IdempotencyMiddleware
+from ..core.idempotency import WRITES, IdempotencyMiddleware
 from ..core.metrics import METRICS_PATH
 from ..core.middleware import CancelOnDisconnect
 from ..core.versions import REGISTRY_API
@@ -150,7 +150,7 @@ class PostgresIdempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] not in WRITES:  # reads: nothing to replay
             await self.app(scope, receive, send)
             return
         keys = PostgresKeys(scope["state"]["store"])

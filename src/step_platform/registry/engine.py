@@ -36,7 +36,16 @@ from ..core.watch import Indexed
 from .db import Store
 from .filters import ListQuery
 from .kinds import Kind, UniqueRule
-from .revisions import Audit, object_index, record_as, revision_of
+from .revisions import (
+    LATEST,
+    Audit,
+    Scope,
+    object_index,
+    object_index_sql,
+    record_as,
+    revision_of,
+)
+from .sql import shifted
 from .validation import UNIQUE, DataMode, Errors, Mode, WriteItem
 
 log = logging.getLogger("step_platform.registry")
@@ -49,6 +58,9 @@ UNKNOWN_CLASH = "This item clashes with an existing record."
 # `now()` is the transaction's start: a writer that waited for another one's row lock, or a
 # clock that stepped back, could otherwise store the same or an older modified_date.
 BUMP = "modified_date = greatest(now(), t.modified_date + interval '1 microsecond')"
+# Columns a read adds to a kind's own (none of a kind's columns has these names): the index of
+# its scope or object, the latest index, a paged list's count.
+INDEX, LATEST_INDEX, TOTAL = "registry_scope_index", "registry_latest_index", "registry_total"
 # The If-Match condition: NULL (no header, `*`, bulk items) writes whatever the version.
 MATCHES = "({version} IS NULL OR t.modified_date = {version})"
 
@@ -160,6 +172,8 @@ def _sql(kind: Kind) -> dict[str, str]:
     return {
         "rollback": rollback,
         "get": f"SELECT {columns} FROM {kind.table} WHERE id = $1",
+        "get_indexed": f"SELECT {columns}, {object_index_sql(kind, '$1')} AS {INDEX}, "
+        f"{LATEST} AS {LATEST_INDEX} FROM {kind.table} WHERE id = $1",
         "existing": f"SELECT id, modified_date FROM {kind.table} "
         "WHERE id = ANY(CAST($1 AS uuid[]))",
         "insert": insert,
@@ -197,15 +211,32 @@ class Engine:
         return await self.store.read(lambda conn: conn.fetchrow(self.sql["get"], id))
 
     async def list_indexed(
-        self, query: ListQuery, scope: tuple[str, list[object]]
+        self, query: ListQuery, scope: Scope
     ) -> tuple[list[Record], int | None, Indexed]:
-        """A list and the index of its scope (`revisions.scope_sql`), read on one connection,
-        the index first: a write that lands between the two reads shows in the rows and
+        """A list and the index of its scope (`revisions.scope_sql`) from one snapshot: one
+        statement whose every row carries the index, the latest index (and the count of a
+        paged list), so a write shows in both or in neither; one round trip.
+
+        An empty page carries nothing: then the index is read first and the rows after it, on
+        one connection, so a write that lands between the two reads shows in the rows and
         makes the next blocking query with this index return at once, never the reverse."""
         select, params, count_sql, count_params = query.sql(self.kind)
+        # the scope's values ($n) follow the select's; the count's WHERE is the select's own
+        extra = [f"{shifted(scope.index, len(params))} AS {INDEX}", f"{LATEST} AS {LATEST_INDEX}"]
+        if query.paged:
+            extra.append(f"({count_sql}) AS {TOTAL}")
+        # the select is `SELECT <the kind's columns> FROM <table> WHERE ...`: the extra columns
+        # join the kind's
+        head, _, tail = select.partition(f" FROM {self.kind.table} WHERE ")
+        combined = f"{head}, {', '.join(extra)} FROM {self.kind.table} WHERE {tail}"
 
         async def read(conn: asyncpg.Connection) -> tuple[list[Record], int | None, Indexed]:
-            found = await conn.fetchrow(scope[0], *scope[1])
+            records = await conn.fetch(combined, *params, *scope.params)
+            if records:
+                first = records[0]
+                total = first[TOTAL] if query.paged else None
+                return records, total, Indexed(first[INDEX], first[LATEST_INDEX])
+            found = await conn.fetchrow(scope.sql, *scope.params)
             records = await conn.fetch(select, *params)
             total = await conn.fetchval(count_sql, *count_params) if query.paged else None
             assert found is not None  # the scope query is an aggregate: always one row
@@ -215,9 +246,15 @@ class Engine:
             return await self.store.read(read)
 
     async def get_indexed(self, id: uuid.UUID) -> tuple[Record | None, Indexed]:
+        """The row and its object's index, from one snapshot in one statement; for a missing
+        row the index is read on its own (the route answers 404 whatever it is)."""
+
         async def read(conn: asyncpg.Connection) -> tuple[Record | None, Indexed]:
+            record = await conn.fetchrow(self.sql["get_indexed"], id)
+            if record is not None:
+                return record, Indexed(record[INDEX], record[LATEST_INDEX])
             index, latest = await object_index(conn, self.kind, id)
-            return await conn.fetchrow(self.sql["get"], id), Indexed(index, latest)
+            return None, Indexed(index, latest)
 
         return await self.store.read(read)
 

@@ -161,12 +161,15 @@ class _Compiler:
     def __init__(self, kind: Kind, query: QueryParams) -> None:
         self.kind = kind
         self.query = query
+        # each parameter's last value, as a plain dict: most of the names asked for are absent,
+        # and `QueryParams.get` finds that out by raising KeyError (dozens per request)
+        self.last = dict(query.items())
         self.out = ListQuery()
         self.errors: dict[str, list[str]] = {}
 
     def value(self, name: str) -> str | None:
         """The last value of a parameter, None when absent or empty."""
-        raw = self.query.get(name)
+        raw = self.last.get(name)
         if raw is None or raw == "":
             return None
         if "\x00" in raw:
@@ -177,7 +180,7 @@ class _Compiler:
     def typed(self, name: str) -> str | None:
         """A typed filter's value (a number, a date, a page): absent is None, but an empty one
         is refused — the document types it, and "" is no number or date."""
-        if self.query.get(name) == "":
+        if self.last.get(name) == "":
             self.fail(name, BLANK)
             return None
         return self.value(name)
@@ -397,7 +400,11 @@ class _Compiler:
         """The cost caps (core/limits.py), checked before any SQL is built: each term adds
         work to every row the statement reads."""
         query = self.query
-        limits.check("query_bytes", len(str(query)))
+        # encoded, a character takes at most 12 bytes (4 in UTF-8, each `%XX`): most queries
+        # are well within the cap without encoding them again to measure it
+        pairs = query.multi_items()
+        if 12 * sum(len(k) + len(v) + 2 for k, v in pairs) > limits.LIMITS.query_bytes:
+            limits.check("query_bytes", len(str(query)))
         limits.check("field_terms", len(query.getlist("field")))
         limits.check("data_filters", len(query.getlist("data")))
         search = self.value("search")

@@ -22,12 +22,17 @@ from .kinds import ColumnType, Kind
 Row: TypeAlias = asyncpg.Record | Mapping[str, Any]
 
 
+# `json.dumps(value, ensure_ascii=False)` builds an encoder per call; one, kept, encodes a
+# string in C
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _uuid(value: Any) -> str:
     return f'"{value}"'
 
 
 def _text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _encode(value)
 
 
 def _float(value: Any) -> str:
@@ -39,11 +44,13 @@ def _int(value: Any) -> str:
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return f'"{value.astimezone(dt.UTC).isoformat(timespec="microseconds")}"'
+    if value.tzinfo is not dt.UTC:  # asyncpg's timestamptz values are UTC already
+        value = value.astimezone(dt.UTC)
+    return f'"{value.isoformat(timespec="microseconds")}"'
 
 
 def _json(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else _encode(value)
 
 
 ENCODERS: dict[ColumnType, Callable[[Any], str]] = {
@@ -56,21 +63,29 @@ ENCODERS: dict[ColumnType, Callable[[Any], str]] = {
 }
 
 
+Plan: TypeAlias = tuple[tuple[str, str, Callable[[Any], str]], ...]
+
+
 @lru_cache(maxsize=8)
-def _plan(kind: Kind) -> tuple[tuple[str, str, Callable[[Any], str]], ...]:
+def _plan(kind: Kind) -> Plan:
     return tuple((c.name, json.dumps(c.name) + ":", ENCODERS[c.type]) for c in kind.columns)
 
 
-def row(kind: Kind, record: Row) -> str:
-    parts = []
-    for name, key, encode in _plan(kind):
-        value = record[name]
-        parts.append(key + ("null" if value is None else encode(value)))
+def _row(plan: Plan, record: Row) -> str:
+    parts = [
+        key + ("null" if (value := record[name]) is None else encode(value))
+        for name, key, encode in plan
+    ]
     return "{" + ",".join(parts) + "}"
 
 
+def row(kind: Kind, record: Row) -> str:
+    return _row(_plan(kind), record)
+
+
 def rows(kind: Kind, records: Iterable[Row]) -> str:
-    return "[" + ",".join(row(kind, r) for r in records) + "]"
+    plan = _plan(kind)  # once: a kind's hash covers all its columns
+    return "[" + ",".join([_row(plan, r) for r in records]) + "]"
 
 
 def etag(modified_date: dt.datetime) -> str:

@@ -156,15 +156,40 @@ def _scope_source(kind: Kind) -> str:
 LATEST = "(SELECT coalesce(max(index), 0) FROM registry_revisions)"
 
 
-def scope_sql(kind: Kind, query: QueryParams) -> tuple[str, list[object], list[str] | None]:
-    """(SQL giving `index` and `latest`, its params, the scope's projects or None for any)."""
+@dataclass(frozen=True)
+class Scope:
+    """A list's scope in the revision history: the highest index among its rows' revisions
+    (`where` over `_scope_source`'s columns, `$1..` numbering `params`)."""
+
+    kind: Kind
+    where: str
+    params: list[object]
+    projects: list[str] | None  # the scope's projects, None for any
+
+    @property
+    def index(self) -> str:
+        """A scalar subquery giving the scope's index."""
+        source = _scope_source(self.kind)
+        return f"(SELECT coalesce(max(s.index), 0) FROM ({source}) AS s WHERE {self.where})"
+
+    @property
+    def sql(self) -> str:
+        """One statement giving `index` and `latest`."""
+        return f"SELECT {self.index} AS index, {LATEST} AS latest"
+
+
+def scope_sql(kind: Kind, query: QueryParams) -> Scope:
     address = compile_address(kind, query)
     where = " AND ".join(f"({c})" for c in address.conditions) or "TRUE"
-    sql = (
-        f"SELECT coalesce(max(s.index), 0) AS index, {LATEST} AS latest "
-        f"FROM ({_scope_source(kind)}) AS s WHERE {where}"
+    return Scope(kind, where, list(address.params.values), address.projects)
+
+
+def object_index_sql(kind: Kind, id_param: str) -> str:
+    """A scalar subquery: the index of the object's latest revision (0 if none)."""
+    return (
+        "(SELECT coalesce(max(index), 0) FROM registry_revisions "
+        f"WHERE kind = '{kind.singular}' AND object_id = {id_param})"
     )
-    return sql, list(address.params.values), address.projects
 
 
 async def object_index(conn: asyncpg.Connection, kind: Kind, id: uuid.UUID) -> tuple[int, int]:

@@ -207,13 +207,13 @@ class KindRoutes:
         instance's write to the list's projects (LISTEN/NOTIFY, `listener`)."""
         watch = parse_read_watch(request.query_params)
         query = compile_list(self.kind, request.query_params)
-        scope_sql, scope_params, projects = revisions.scope_sql(self.kind, request.query_params)
+        scope = revisions.scope_sql(self.kind, request.query_params)
 
         async def read() -> tuple[list[Record], int | None, Indexed]:
-            return await self.engine(request).list_indexed(query, (scope_sql, scope_params))
+            return await self.engine(request).list_indexed(query, scope)
 
         records, total, found = await block(
-            watch, signal_of(request), projects, read, lambda result: result[2]
+            watch, signal_of(request), scope.projects, read, lambda result: result[2]
         )
         results = render.rows(self.kind, records)
         headers = index_headers(found, **{"X-Config-Latest-Index": str(found.latest)})

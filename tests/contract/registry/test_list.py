@@ -389,6 +389,14 @@ async def test_limit_and_offset_give_the_paged_form(registry_client):
     )
 
 
+async def test_a_page_past_the_end_is_empty_and_still_counts_every_row(registry_client):
+    await seven(registry_client)
+    body = (await registry_client.get("/api/configs/?limit=5&offset=10")).json()
+    assert body["count"] == 7
+    assert body["results"] == []
+    assert body["previous"] == "http://registry.test/api/configs/?limit=5&offset=5"
+
+
 async def test_the_last_page_has_no_next_and_the_first_no_previous(registry_client):
     await seven(registry_client)
     first = (await registry_client.get("/api/configs/?limit=5")).json()

@@ -38,6 +38,21 @@ async def test_a_list_index_is_the_last_change_in_its_scope(registry_client):
     assert await index_of(registry_client, "/api/links/") == 0
 
 
+async def test_a_list_carries_the_latest_index_of_the_whole_history(registry_client):
+    await create_config(registry_client, project_id=P1)
+    await create_config(registry_client, project_id=P2)
+    for params in ({"project_id": P1}, {"project_id": P1, "limit": 1}, {"object_type": "none"}):
+        response = await registry_client.get("/api/configs/", params=params)
+        assert response.headers["X-Config-Latest-Index"] == "2"
+
+
+async def test_a_page_past_the_end_carries_its_scopes_index(registry_client):
+    await create_config(registry_client, project_id=P1)
+    await create_config(registry_client, project_id=P2)
+    assert await index_of(registry_client, "/api/configs/", project_id=P1, limit=1) == 1
+    assert await index_of(registry_client, "/api/configs/", project_id=P1, limit=1, offset=5) == 1
+
+
 async def test_a_row_moving_out_of_a_scope_moves_the_scopes_index(registry_client):
     row = await create_config(registry_client, project_id=P1)
     await registry_client.patch(f"/api/config/{row['id']}/", json={"project_id": P2})
