@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from step_platform.core.responses import JSON
+from step_platform.core.responses import JSON, ParsedJSON
 
 from . import rql
 from .simulator import Simulator
@@ -208,7 +208,7 @@ async def search(request: Request) -> Response:
     views = [sim.task_view(node, t) for t in found]
     if paths:
         views = [rql.project(view, paths, share=True) for view in views]
-    return JSON({"data": views})
+    return ParsedJSON({"data": views})
 
 
 # --- attachments -----------------------------------------------------------------------------
