@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from step_platform.core.responses import JSON
+from step_platform.core.responses import JSON, ParsedJSON
 
 from . import rql
 from .simulator import Simulator
@@ -203,10 +203,12 @@ async def search(request: Request) -> Response:
         paths = rql.check_fields(body.get("fields"))
     except rql.RqlError as exc:
         raise RaidaError(400, f"Invalid RQL: {exc}") from None
-    found = rql.search(query, list(sim.store.tasks(node)))
+    found = sim.store.search(node, query)
     # rendered here and now (no await in between), so the views may share the stored objects
-    views = [rql.project(sim.task_view(node, t), paths, share=True) for t in found]
-    return JSON({"data": views})
+    views = [sim.task_view(node, t) for t in found]
+    if paths:
+        views = [rql.project(view, paths, share=True) for view in views]
+    return ParsedJSON({"data": views})
 
 
 # --- attachments -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -278,8 +278,70 @@ def matches(query: Query, task: Mapping[str, Any]) -> bool:
     return True
 
 
-def search(query: Query, tasks: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [task for task in tasks if matches(query, task)]
+def _key(name: str, value: Any) -> str | None:
+    """What `_equal` compares a value of field `name` as: its text, canonical for UUID fields;
+    `None` for a value that equals nothing (missing, null, not a string, not a UUID)."""
+    text = _as_text(value)
+    if text is None or name not in UUID_FIELDS:
+        return text
+    return canonical_uuid(text)
+
+
+class Index:
+    """Positions in a fixed list of tasks by the value of each field searched.
+
+    A field's table is built on its first search (one pass over the tasks) and serves every
+    later one, so a search of a large node reads only the tasks its `=` and IN conditions
+    allow instead of evaluating every condition on every task (three quarters of raida-mock's
+    time for the step service's searches at 1,000 tasks). The owner drops the index when a
+    task changes.
+    """
+
+    def __init__(self, tasks: Sequence[Mapping[str, Any]]) -> None:
+        self.tasks = tasks
+        self._tables: dict[str, dict[str, list[int]]] = {}
+
+    def _table(self, name: str) -> dict[str, list[int]]:
+        table = self._tables.get(name)
+        if table is None:
+            table = {}
+            for position, task in enumerate(self.tasks):
+                key = _key(name, field_value(task, name))
+                if key is not None:
+                    table.setdefault(key, []).append(position)
+            self._tables[name] = table
+        return table
+
+    def positions(self, name: str, wanted: Iterable[Value]) -> set[int]:
+        """Positions of the tasks whose `name` equals one of `wanted` (as `_equal` says)."""
+        table = self._table(name)
+        found: set[int] = set()
+        for value in wanted:
+            key = None if value is None else _key(name, value)
+            if key is not None:
+                found.update(table.get(key, ()))
+        return found
+
+
+def search(
+    query: Query, tasks: Sequence[Mapping[str, Any]], index: Index | None = None
+) -> list[Mapping[str, Any]]:
+    """The tasks that match, in their order. `=` and IN conditions are answered by `index`
+    (of these `tasks`; a throwaway one when not given), `!=` ones by evaluating the rest."""
+    if index is None:
+        index = Index(tasks)
+    candidates: set[int] | None = None
+    rest: list[Condition] = []
+    for cond in query.conditions:
+        if isinstance(cond, Compare) and cond.op == "!=":
+            rest.append(cond)
+            continue
+        wanted = cond.values if isinstance(cond, In) else (cond.value,)
+        found = index.positions(cond.field, wanted)
+        candidates = found if candidates is None else candidates & found
+    remaining = Query(tuple(rest))
+    order = range(len(tasks)) if candidates is None else sorted(candidates)
+    return [tasks[i] for i in order if matches(remaining, tasks[i])]
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 from step_platform.core.ids import canonical_uuid
 
+from . import rql
+
 
 class FixtureError(ValueError):
     """A fixture or state document is malformed; the message names the offending item."""
@@ -163,6 +165,8 @@ class Store:
         self.nodes: dict[str, Node] = {}
         self.files: dict[str, Attachment] = {}
         self.tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
+        # Per node, the search index of its tasks; dropped by every write that changes a task.
+        self._indexes: dict[str, rql.Index] = {}
 
     # --- loading and saving -------------------------------------------------------------
 
@@ -178,6 +182,7 @@ class Store:
         if not restore:
             self.blobs.clear()
         self.nodes, self.files = staged.nodes, staged.files
+        self._indexes.clear()
         if isinstance(document, dict) and "tokens" in document:
             self.tokens = staged.tokens
         for key, data in contents.items():
@@ -374,6 +379,13 @@ class Store:
     def tasks(self, node: Node) -> Iterable[dict[str, Any]]:
         return node.tasks.values()
 
+    def search(self, node: Node, query: rql.Query) -> list[dict[str, Any]]:
+        """The node's tasks matching `query`, in creation order, through the node's index."""
+        index = self._indexes.get(node.id)
+        if index is None:
+            index = self._indexes[node.id] = rql.Index(list(node.tasks.values()))
+        return cast(list[dict[str, Any]], rql.search(query, index.tasks, index))
+
     # --- writes -------------------------------------------------------------------------
 
     def _status(self, node: Node, process_id: str, status_id: Any) -> tuple[str, str]:
@@ -406,10 +418,12 @@ class Store:
         }
         node.tasks[task["id"]] = task
         node.attachments[task["id"]] = []
+        self._indexes.pop(node.id, None)
         return task
 
     def update_task(self, node: Node, task: dict[str, Any], body: dict[str, Any]) -> None:
         """PATCH semantics: given keys replace, `custom_fields` merge key by key."""
+        self._indexes.pop(node.id, None)
         if "status_id" in body:
             sid, sname = self._status(node, task["process"]["id"], body["status_id"])
             task["status"] = {"id": sid, "name": sname}

@@ -8,13 +8,14 @@ from typing import Any
 from starlette.responses import Response
 
 from ..core.errors import ApiError
-from ..core.responses import JSON
+from ..core.responses import JSON, ParsedJSON
 from ..core.versions import STEP_API as API_VERSION
 from . import forms, messages
 
 
 def ok_list(message: str, data: list[dict[str, Any]]) -> Response:
-    return JSON(
+    """A list built from Raida's answers (up to hundreds of items): rendered by orjson."""
+    return ParsedJSON(
         {
             "detail": {"code": "OK", "message": message},
             "data": data,

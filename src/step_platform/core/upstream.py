@@ -13,7 +13,9 @@ request id as `X-Request-ID`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -165,11 +167,34 @@ async def call(
     return response
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number {text} is out of range")
+    return number
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(body: bytes) -> Any:
+    """A JSON body; `NaN`, `Infinity` and numbers out of float range (`1e400`) are not JSON
+    (RFC 8259) and raise `ValueError`, so what is rendered from an upstream's answer has finite
+    numbers only (`core.responses.dumps_parsed` relies on it).
+
+    Parsed by `json`, not orjson: orjson would read an integer beyond 64 bits as a float and
+    nests deeper than `json` (a body `json` refuses with `RecursionError`, a 502, would get
+    through and fail later, a 500); a check for either costs what orjson saves.
+    """
+    return json.loads(body, parse_constant=_constant, parse_float=_finite)
+
+
 def json_of(response: httpx.Response, upstream: str) -> Any:
     """The parsed body, or 502 when the upstream sent something that is not JSON (or JSON
     nested deeper than this process can parse)."""
     try:
-        return response.json()
+        return loads(response.content)
     except ValueError:
         log.warning("%s answered %s with a non-JSON body", upstream, response.status_code)
         raise UpstreamBadResponse(upstream, "non-JSON body") from None

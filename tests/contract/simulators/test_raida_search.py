@@ -204,3 +204,40 @@ async def test_garbage_rql_is_answered_with_400_or_200_never_500(raida_client, a
     response = await search(raida_client, auth, text)
     assert response.status_code in (200, 400)
     assert "detail" in response.json() or "data" in response.json()
+
+
+async def test_a_search_sees_a_status_changed_after_an_earlier_search(raida_client, auth):
+    body = {"status_id": TS["new"], "custom_fields": {"cf_konkurs_id": SUPER_CONTEST_ID}}
+    created = await raida_client.post(f"/api/tasks/{NODE}/{TASK_PROCESS}", json=body, headers=auth)
+    task_id = created.json()["data"]["id"]
+    new, approved = f"status.id = '{TS['new']}'", f"status.id = '{TS['approved']}'"
+    assert task_id in ids(await search(raida_client, auth, new))
+    patch = {"status_id": TS["approved"]}
+    await raida_client.patch(f"/api/tasks/{NODE}/{task_id}", json=patch, headers=auth)
+    assert task_id not in ids(await search(raida_client, auth, new))
+    assert task_id in ids(await search(raida_client, auth, approved))
+
+
+async def test_a_search_sees_custom_fields_changed_after_an_earlier_search(raida_client, auth):
+    body = {"status_id": TS["new"], "custom_fields": {"cf_userid": DEMO_USER_ID}}
+    created = await raida_client.post(f"/api/tasks/{NODE}/{TASK_PROCESS}", json=body, headers=auth)
+    task_id = created.json()["data"]["id"]
+    by_contest = f"cf_konkurs_id = '{SUPER_CONTEST_ID}' AND cf_userid = '{DEMO_USER_ID}'"
+    assert task_id not in ids(await search(raida_client, auth, by_contest))
+    patch = {"custom_fields": {"cf_konkurs_id": SUPER_CONTEST_ID}}
+    await raida_client.patch(f"/api/tasks/{NODE}/{task_id}", json=patch, headers=auth)
+    assert ids(await search(raida_client, auth, by_contest))[-1] == task_id
+
+
+async def test_a_search_after_a_reset_finds_only_the_seed(raida_client, raida_admin, auth):
+    body = {"status_id": TS["new"], "custom_fields": {"cf_konkurs_id": SUPER_CONTEST_ID}}
+    created = await raida_client.post(f"/api/tasks/{NODE}/{TASK_PROCESS}", json=body, headers=auth)
+    by_contest = f"cf_konkurs_id = '{SUPER_CONTEST_ID}'"
+    assert created.json()["data"]["id"] in ids(await search(raida_client, auth, by_contest))
+    await raida_admin.reset()
+    expected = [
+        t["id"]
+        for t in await all_tasks(raida_admin)
+        if t["custom_fields"].get("cf_konkurs_id") == SUPER_CONTEST_ID
+    ]
+    assert ids(await search(raida_client, auth, by_contest)) == expected
