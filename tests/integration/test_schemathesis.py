@@ -1,7 +1,8 @@
-"""Schemathesis with all its checks over the five OpenAPI documents, against the services over sockets: every phase (the documents' examples,
-coverage, fuzzing, stateful sequences) and every check (server errors, response schema and
-status conformance, schema-valid requests accepted, schema-violating requests rejected,
-`Allow` headers, use after delete, ...) must pass.
+"""Schemathesis with all its checks over the five OpenAPI documents, against the services over
+sockets: every phase (the documents' examples, coverage, fuzzing, stateful sequences) and every
+check (server errors, response schema and status conformance, schema-valid requests accepted,
+schema-violating requests rejected, `Allow` headers, use after delete (the registry: use after
+deactivate, below), ...) must pass.
 
 It runs schemathesis' own CLI (`st run --checks all`), as a user of the documents would. A stack
 of its own, so generated writes never touch the data of the other integration tests; the
