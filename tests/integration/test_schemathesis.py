@@ -1,8 +1,9 @@
 """Schemathesis with all its checks over four of the five OpenAPI documents (the registry's
-is pending, below), against the services over sockets: every phase (the documents' examples,
-coverage, fuzzing, stateful sequences) and every check (server errors, response schema and
-status conformance, schema-valid requests accepted, schema-violating requests rejected,
-`Allow` headers, use after delete, ...) must pass.
+waits on its query cap, below), against the services over sockets: every phase (the
+documents' examples, coverage, fuzzing, stateful sequences) and every check (server errors,
+response schema and status conformance, schema-valid requests accepted,
+schema-violating requests rejected, `Allow` headers, use after delete (the registry: use after
+deactivate, below), ...) must pass.
 
 It runs schemathesis' own CLI (`st run --checks all`), as a user of the documents would. A stack
 of its own, so generated writes never touch the data of the other integration tests; the
@@ -12,6 +13,14 @@ per operation, no shrinking, and a hard time limit per document.
 
 Order matters only for coverage, not correctness: step is fuzzed first, while its project's
 config set is intact; the configs service is fuzzed in a project of its own.
+
+The registry keeps the original's soft delete (docs/compat.md): its DELETE deactivates, the
+record stays readable, listed and writable (a PATCH setting `meta.status` "active" reactivates
+it). Schemathesis' `use_after_free` expects a deleted record to answer 404, so for the
+registry's document it is replaced by the contract's own check, `use_after_deactivate`
+(schemathesis_hooks.py; `--checks all` runs it): after a successful DELETE the record's GET
+answers 200 with `meta.status` "inactive", its history and writes never 404, and a PATCH or PUT
+setting "active" reactivates it (tests/unit/test_schemathesis_hooks.py shows it failing).
 """
 
 from __future__ import annotations
@@ -39,17 +48,19 @@ HOOKS = "tests.integration.schemathesis_hooks"
 EXAMPLES = 10
 TIME_LIMIT = 240  # seconds per document; a run takes well under a minute
 SEED = int(os.environ.get("STEP_FUZZ_SEED", "20261205"))
-# The registry's document is not in this run yet (issue 11 stays open on it): the original's
-# soft delete keeps a deleted record readable, which `use_after_free` reads as a deleted
-# resource still served (a compatibility decision is pending), and its stateful phase still
-# finds a schema-valid filter combination the server rejects. Its rules are covered by
-# tests/unit/test_registry_document_patterns.py meanwhile.
 DOCUMENTS = {
     "step-1": "/docs/schema",
     "raida-mock": "/docs/schema",
     "user-center-mock": "/docs/schema",
     "configs": "/docs/schema",
 }
+# The registry's document ("/schema", credentials `{}`) waits on one last mismatch (issue 11):
+# its list operations admit up to 20 `data` and 30 `field` values of any length, and the
+# fuzzer sometimes sends more than the 8 KiB `query_bytes` cap (400 LIMIT_EXCEEDED, ST202).
+# The soft-delete check below is ready for it.
+
+# the registry's soft delete: `use_after_free` gives way to `use_after_deactivate` (above)
+EXCLUDED_CHECKS = {"registry": ("use_after_free",)}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +92,7 @@ def credentials(fuzzed: Stack) -> dict[str, dict[str, str]]:
         "step-1": {**bearer, "Project-ID": fuzzed.config.project_id},
         "raida-mock": {"Authorization": f"Bearer {raida}"},
         "user-center-mock": {},
+        "registry": {},
     }
 
 
@@ -100,6 +112,7 @@ def schemathesis_run(service: str, base: str, headers: dict[str, str]) -> list[s
         "--request-timeout=30",
         "--exclude-path-regex=^/__admin",
     ]
+    command += [f"--exclude-checks={name}" for name in EXCLUDED_CHECKS.get(service, ())]
     for name, value in headers.items():
         command.append(f"--header={name}: {value}")
     return command
@@ -115,5 +128,5 @@ def test_every_check_passes_on_every_document(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIME_LIMIT
     )
     report = done.stdout + done.stderr
-    assert done.returncode == 0, f"schemathesis on {service} (seed {SEED}):\n{report[-12000:]}"
+    assert done.returncode == 0, f"schemathesis on {service} (seed {SEED}):\n{report[-60000:]}"
     assert " passed" in report and "failure" not in report.lower(), report[-4000:]
