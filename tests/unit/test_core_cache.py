@@ -100,3 +100,21 @@ def test_forget_everything_also_refuses_refills_read_before_it():
     cache.put((P, None, None), "stale", generation)
     assert cache.get((P, None, None)) is None
     assert len(cache) == 0
+
+
+def test_an_untrusted_cache_serves_nothing():
+    cache, _ = make()
+    live = [True]
+    cache.trust_while(lambda: live[0])
+    cache.put((P, None, None), "answer", cache.generation(P))
+    live[0] = False
+    assert cache.get((P, None, None)) is None
+
+
+def test_an_untrusted_cache_stores_nothing():
+    cache, _ = make()
+    live = [False]
+    cache.trust_while(lambda: live[0])
+    cache.put((P, None, None), "answer", cache.generation(P))
+    live[0] = True
+    assert cache.get((P, None, None)) is None

@@ -145,6 +145,9 @@ def create_app(
                 timeout=settings.common.timeout,
                 on_resume=cache.clear,
             )
+            # a cached set is served only while the feed would have told us of any change to
+            # it; otherwise every read asks the registry
+            cache.trust_while(lambda: feed.live)
             if cache.enabled:  # cached sets are dropped through the feed: follow it now
                 await feed.start(ready_timeout=settings.common.connect_timeout)
             try:

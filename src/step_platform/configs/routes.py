@@ -292,9 +292,8 @@ class ConfigsEndpoints:
         client = registry(request)
 
         async def fetch() -> Fetched:
-            # a cached set is served only while the feed would have told us of any change to
-            # it; otherwise every read asks the registry (the cache is cleared on resumption)
-            cached = self.cache.get(key) if follower.live else None
+            # served only while the feed is live (`trust_while` in the lifespan)
+            cached = self.cache.get(key)
             if cached is not None:
                 return cached
             generation = self.cache.generation(context.project_id)
@@ -303,8 +302,7 @@ class ConfigsEndpoints:
                 params = list_params(context.project_id, context.account_id, types)
                 rows, found = await client.list_indexed(params)
                 fetched = (resolve(rows, context.account_id, types), found)
-                if follower.live:
-                    self.cache.put(key, fetched, generation)
+                self.cache.put(key, fetched, generation)
                 return fetched
 
             if watch is None:  # a plain read starts its own: it sees every earlier write

@@ -187,7 +187,7 @@ def create_app(
                     timeout=common.timeout,
                     on_resume=configs.cache.clear,
                 )
-                configs.follow(feed)
+                configs.cache.trust_while(lambda: feed.live)
                 await feed.start(ready_timeout=common.connect_timeout)
             raida = RaidaClient(
                 raida_http,

@@ -33,7 +33,6 @@ import httpx
 from ..core.auth import MESSAGES as AUTH_MESSAGES
 from ..core.cache import TtlCache
 from ..core.errors import ApiError
-from ..core.feed import FeedFollower
 from ..core.headers import Context
 from ..core.upstream import UpstreamBadResponse, UpstreamTimeout, call, json_of
 from .config_format import ConfigSet, Need, project_not_found, service_error, validate
@@ -85,29 +84,18 @@ class ConfigsClient:
         self.cache: TtlCache[CacheKey, Fetched] = TtlCache(
             cache_ttl, group=project_of, max_entries=MAX_ENTRIES, clock=clock
         )
-        # set when a change feed is followed: the cache is trusted only while it is live
-        self.feed: FeedFollower | None = None
         self.fetches = 0  # observable by tests and the benchmark
-
-    def follow(self, feed: FeedFollower) -> None:
-        """Trust the cache only while `feed` is live (it is cleared when the feed resumes)."""
-        self.feed = feed
-
-    @property
-    def trusted(self) -> bool:
-        return self.feed is None or self.feed.live
 
     async def config_set(
         self, *, user_id: str, context: Context, authorization: str, need: Need
     ) -> ConfigSet:
         """The route's validated config values, or the error the client should see."""
         key: CacheKey = (user_id, context.project_id, context.account_id, need.types)
-        fetched = self.cache.get(key) if self.trusted else None
+        fetched = self.cache.get(key)
         if fetched is None:
             generation = self.cache.generation(context.project_id)
             fetched = Fetched(await self._fetch(context, authorization, need))
-            if self.trusted:
-                self.cache.put(key, fetched, generation)
+            self.cache.put(key, fetched, generation)
         return fetched.view(need)
 
     async def _fetch(self, context: Context, authorization: str, need: Need) -> dict[str, Any]:

@@ -6,9 +6,10 @@ a write invalidates the whole group at once (a project-level change is visible f
 account of the project). Each group has a generation number, bumped by every invalidation: a
 read that started before a write may not store its (stale) answer afterwards. Changes made
 elsewhere are seen when the change signal (`core.changes`, fed by a change feed) names the
-group (`forget`). That holds only while the feed is live, so a user that relies on it serves
-and stores entries only then (the configs service: `core.feed.FeedFollower.live`, the cache
-cleared when the feed resumes); the TTL is the upper bound when nothing names the group.
+group (`forget`). That holds only while the feed is live, so a cache that relies on it is
+told so (`trust_while(lambda: feed.live)`, `core.feed.FeedFollower.live`): it serves and stores
+entries only then, and the feed's `on_resume` clears it. The TTL is the upper bound when
+nothing names the group.
 Authentication is never cached: the token is checked on every request before the cache.
 """
 
@@ -51,10 +52,19 @@ class TtlCache(Generic[K, V]):
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
         self._generations: dict[str, int] = {}
         self._epoch = 0
+        self._trusted: Callable[[], bool] = lambda: True
 
     @property
     def enabled(self) -> bool:
         return self.ttl > 0
+
+    def trust_while(self, condition: Callable[[], bool]) -> None:
+        """Serve and store entries only while `condition()` holds (a change feed is live)."""
+        self._trusted = condition
+
+    @property
+    def usable(self) -> bool:
+        return self.ttl > 0 and self._trusted()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -64,7 +74,7 @@ class TtlCache(Generic[K, V]):
         return (self._epoch, self._generations.get(group, 0))
 
     def get(self, key: K) -> V | None:
-        if not self.enabled:
+        if not self.usable:
             return None
         entry = self._entries.get(key)
         if entry is None:
@@ -76,7 +86,7 @@ class TtlCache(Generic[K, V]):
 
     def put(self, key: K, value: V, generation: Generation) -> None:
         """Store unless the group was invalidated since `generation` was taken."""
-        if not self.enabled or generation != self.generation(self.group(key)):
+        if not self.usable or generation != self.generation(self.group(key)):
             return
         self._entries.pop(key, None)
         self._entries[key] = _Entry(self.clock() + self.ttl, generation, value)
