@@ -165,3 +165,10 @@ def test_search_fields_without_a_search_bind_no_parameter():
 def test_an_unknown_search_field_without_a_search_is_still_400():
     with pytest.raises(QueryError):
         compile_list(CONFIGS, QueryParams("field=nope"))
+
+
+def test_extra_columns_join_the_kinds_own_and_take_no_parameter():
+    query = compile_list(CONFIGS, QueryParams("name=a&limit=5"))
+    select, params, _, _ = query.sql(CONFIGS, ["1 AS one"])
+    assert ", 1 AS one FROM configs_config WHERE" in select
+    assert params == query.sql(CONFIGS)[1] and len(params) == query.param_count

@@ -220,15 +220,14 @@ class Engine:
         An empty page carries nothing: then the index is read first and the rows after it, on
         one connection, so a write that lands between the two reads shows in the rows and
         makes the next blocking query with this index return at once, never the reverse."""
-        select, params, count_sql, count_params = query.sql(self.kind)
-        # the scope's values ($n) follow the select's; the count's WHERE is the select's own
-        extra = [f"{shifted(scope.index, len(params))} AS {INDEX}", f"{LATEST} AS {LATEST_INDEX}"]
+        # the scope's values ($n) follow the select's; the count's are a prefix of the select's
+        extra = [
+            f"{shifted(scope.index, query.param_count)} AS {INDEX}",
+            f"{LATEST} AS {LATEST_INDEX}",
+        ]
         if query.paged:
-            extra.append(f"({count_sql}) AS {TOTAL}")
-        # the select is `SELECT <the kind's columns> FROM <table> WHERE ...`: the extra columns
-        # join the kind's
-        head, _, tail = select.partition(f" FROM {self.kind.table} WHERE ")
-        combined = f"{head}, {', '.join(extra)} FROM {self.kind.table} WHERE {tail}"
+            extra.append(f"({query.count(self.kind)[0]}) AS {TOTAL}")
+        combined, params, count_sql, count_params = query.sql(self.kind, extra)
 
         async def read(conn: asyncpg.Connection) -> tuple[list[Record], int | None, Indexed]:
             records = await conn.fetch(combined, *params, *scope.params)
@@ -237,7 +236,7 @@ class Engine:
                 total = first[TOTAL] if query.paged else None
                 return records, total, Indexed(first[INDEX], first[LATEST_INDEX])
             found = await conn.fetchrow(scope.sql, *scope.params)
-            records = await conn.fetch(select, *params)
+            records = await conn.fetch(query.sql(self.kind)[0], *params)
             total = await conn.fetchval(count_sql, *count_params) if query.paged else None
             assert found is not None  # the scope query is an aggregate: always one row
             return records, total, Indexed(found["index"], found["latest"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -65,17 +66,32 @@ class ListQuery:
     def paged(self) -> bool:
         return self.limit is not None
 
-    def sql(self, kind: Kind) -> tuple[str, list[object], str, list[object]]:
-        """(select, its params, count, its params). Pure: a blocking query reads again with
-        the same query, so the paging parameters go to a copy, never into `self.params`."""
-        columns = ", ".join(c.name for c in kind.columns)
-        where = " AND ".join(f"({c})" for c in self.conditions) or "TRUE"
-        order = ", ".join(self.order or [DEFAULT_ORDER])
-        count_sql = f"SELECT count(*) FROM {kind.table} WHERE {where}"
+    @property
+    def param_count(self) -> int:
+        """How many values `sql`'s select takes (the paging pair included)."""
+        return len(self.params.values) + (2 if self.paged else 0)
+
+    def count(self, kind: Kind) -> tuple[str, list[object]]:
+        """(the count of the filtered rows, its params: a prefix of the select's)."""
+        where = self._where()
         # only the WHERE clause's parameters: an ordering by a JSON path adds one of its own
         used = [int(n) for n in _PLACEHOLDER.findall(where)]
         count_params = list(self.params.values[: max(used, default=0)])
-        select = f"SELECT {columns} FROM {kind.table} WHERE {where} ORDER BY {order}"
+        return f"SELECT count(*) FROM {kind.table} WHERE {where}", count_params
+
+    def _where(self) -> str:
+        return " AND ".join(f"({c})" for c in self.conditions) or "TRUE"
+
+    def sql(
+        self, kind: Kind, extra: Sequence[str] = ()
+    ) -> tuple[str, list[object], str, list[object]]:
+        """(select, its params, count, its params); `extra` are more columns of the select.
+        Pure: a blocking query reads again with the same query, so the paging parameters go
+        to a copy, never into `self.params`."""
+        columns = ", ".join([*(c.name for c in kind.columns), *extra])
+        order = ", ".join(self.order or [DEFAULT_ORDER])
+        count_sql, count_params = self.count(kind)
+        select = f"SELECT {columns} FROM {kind.table} WHERE {self._where()} ORDER BY {order}"
         params = Params()
         params.values = list(self.params.values)
         if self.limit is not None:
