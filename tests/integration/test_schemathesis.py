@@ -1,5 +1,5 @@
-"""Schemathesis with all its checks over four of the five OpenAPI documents (the registry's
-waits on its query cap, below), against the services over sockets: every phase (the
+"""Schemathesis with all its checks over the five OpenAPI documents, against the services over
+sockets: every phase (the
 documents' examples, coverage, fuzzing, stateful sequences) and every check (server errors,
 response schema and status conformance, schema-valid requests accepted,
 schema-violating requests rejected, `Allow` headers, use after delete (the registry: use after
@@ -53,12 +53,8 @@ DOCUMENTS = {
     "raida-mock": "/docs/schema",
     "user-center-mock": "/docs/schema",
     "configs": "/docs/schema",
+    "registry": "/schema",
 }
-# The registry's document ("/schema", credentials `{}`) waits on one last mismatch (issue 11):
-# its list operations admit up to 20 `data` and 30 `field` values of any length, and the
-# fuzzer sometimes sends more than the 8 KiB `query_bytes` cap (400 LIMIT_EXCEEDED, ST202).
-# The soft-delete check below is ready for it.
-
 # the registry's soft delete: `use_after_free` gives way to `use_after_deactivate` (above)
 EXCLUDED_CHECKS = {"registry": ("use_after_free",)}
 

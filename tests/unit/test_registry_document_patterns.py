@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from step_platform.core.limits import LIMITS
+from step_platform.core.watch import WAIT_PATTERN
 from step_platform.registry import openapi
 from step_platform.registry.data_filter import DataFilterError, parse
+from step_platform.registry.filters import value_caps
 from step_platform.registry.kinds import CONFIGS, LINKS
 from step_platform.registry.validation import Mode, validate_item
 
@@ -104,3 +107,42 @@ def test_single_record_bodies_are_wrapped_so_learned_paths_find_no_object():
     body = openapi.build()["paths"]["/api/link/{id}/"]["put"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     assert schema == {"allOf": [{"$ref": "#/components/schemas/LinkReplace"}]}
+
+
+@pytest.mark.parametrize("path", ["/api/configs/", "/api/links/"])
+def test_every_capped_list_parameter_states_its_cap(path):
+    operation = openapi.build()["paths"][path]["get"]
+    stated = {
+        p["name"]: p["schema"].get("items", p["schema"]).get("maxLength")
+        for p in operation["parameters"]
+    }
+    kind = CONFIGS if path == "/api/configs/" else LINKS
+    for name, limit in value_caps(kind).items():
+        assert stated[name] == getattr(LIMITS, limit), name
+
+
+def longest_value(schema: dict) -> int:
+    """The most characters a value the schema admits can have (dates and bounded numbers
+    included), so the document's query is measured as a client could fill it."""
+    if schema.get("format") == "date":
+        return len("2026-12-05")
+    if schema.get("type") in ("integer", "number"):  # a double prints in fewer (`repr`)
+        return len(str(-int(schema["maximum"])))
+    if schema.get("pattern") == WAIT_PATTERN:
+        return len("123456789.123456ms")
+    return schema["maxLength"]
+
+
+@pytest.mark.parametrize("path", ["/api/configs/", "/api/links/"])
+def test_no_query_the_document_admits_passes_the_whole_query_cap(path):
+    """Every value at its longest, every repeatable parameter repeated to its cap: still within
+    `query_chars` (counted as the server counts it: name, value, `=` and `&`)."""
+    total = 0
+    for p in openapi.build()["paths"][path]["get"]["parameters"]:
+        schema = p["schema"]
+        if p["in"] != "query":
+            continue
+        count = schema.get("maxItems", 1)
+        one = longest_value(schema.get("items", schema))
+        total += count * (len(p["name"]) + one + 2)
+    assert total <= LIMITS.query_chars

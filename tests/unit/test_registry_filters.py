@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
+from step_platform.core.limits import LIMITS, LimitExceeded
 from step_platform.registry.filters import QueryError, compile_list, parse_date
 from step_platform.registry.kinds import CONFIGS, LINKS
 
@@ -172,3 +173,11 @@ def test_extra_columns_join_the_kinds_own_and_take_no_parameter():
     select, params, _, _ = query.sql(CONFIGS, ["1 AS one"])
     assert ", 1 AS one FROM configs_config WHERE" in select
     assert params == query.sql(CONFIGS)[1] and len(params) == query.param_count
+
+
+def test_a_query_over_the_whole_query_cap_is_refused_naming_it():
+    # past what an HTTP client sends in one URL (httpx stops at 64 KiB), hence in process
+    half = "x" * (LIMITS.query_chars // 2)
+    with pytest.raises(LimitExceeded) as refused:
+        compile_list(CONFIGS, QueryParams([("unknown", half), ("other", half)]))
+    assert refused.value.extra["limit"] == "query_chars"

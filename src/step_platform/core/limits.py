@@ -4,6 +4,11 @@ way, a 400 `LIMIT_EXCEEDED` naming the limit (`detail.limit`, `detail.max`), bef
 The caps bound what one request can cost: a JSON body's size and depth (parsing, validation,
 what a stored row can later cost its readers), header bytes, and the registry's query terms
 (each `field`, `search` term, ordering token and `data` filter adds to the SQL a statement runs).
+
+The registry's query caps count decoded characters, not the encoded bytes on the wire (a
+character takes up to 12 of those), so its OpenAPI document can state them as `maxLength`s:
+each value of a list's query has its own cap, and the whole query's is at least their sum, so
+no request the document admits is refused by it (tests/unit/test_registry_document_patterns.py).
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ class Limits:
     ordering_tokens: int = 10  # registry `ordering=` columns
     data_filters: int = 20  # registry `data=` filters
     data_path_depth: int = 8  # keys in one `data=` filter's path
-    query_bytes: int = 8 * 1024  # a whole query string
+    list_value_chars: int = 8 * 1024  # one comma list of a registry list (`id`, `object_type`...)
+    term_chars: int = 1024  # one `search`, `data`, `field`, `ordering` or `meta_status` value
+    query_chars: int = 128 * 1024  # a whole query string, decoded
 
 
 LIMITS = Limits()

@@ -46,6 +46,28 @@ _SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2
 _SEARCH_TERMS = re.compile(r'"([^"]*)"|([^\s,"]+)')
 
 
+# One value of these parameters is a single term (core/limits.py `term_chars`); a comma list
+# (an `in` filter, `meta_internal_id`) is capped at `list_value_chars`.
+TERM_PARAMETERS = ("meta_status", "search", "ordering", "data", "field")
+
+
+_VALUE_CAPS: dict[str, dict[str, str]] = {}  # per table: hashing a Kind costs microseconds
+
+
+def value_caps(kind: Kind) -> dict[str, str]:
+    """{list parameter: the limit on one of its values}. The registry's document states the
+    same caps as `maxLength`s (registry/openapi.py)."""
+    caps = _VALUE_CAPS.get(kind.table)
+    if caps is None:
+        caps = dict.fromkeys(TERM_PARAMETERS, "term_chars")
+        caps["meta_internal_id"] = "list_value_chars"
+        for column in kind.filters:
+            if column.filter == "in":
+                caps[column.name] = "list_value_chars"
+        _VALUE_CAPS[kind.table] = caps
+    return caps
+
+
 class QueryError(ApiError):
     def __init__(self, fields: dict[str, list[str]]) -> None:
         super().__init__(400, "INVALID_QUERY", "Invalid query parameters.", fields=fields)
@@ -416,11 +438,13 @@ class _Compiler:
         """The cost caps (core/limits.py), checked before any SQL is built: each term adds
         work to every row the statement reads."""
         query = self.query
-        # encoded, a character takes at most 12 bytes (4 in UTF-8, each `%XX`): most queries
-        # are well within the cap without encoding them again to measure it
         pairs = query.multi_items()
-        if 12 * sum(len(k) + len(v) + 2 for k, v in pairs) > limits.LIMITS.query_bytes:
-            limits.check("query_bytes", len(str(query)))
+        limits.check("query_chars", sum(len(k) + len(v) + 2 for k, v in pairs))
+        caps = value_caps(self.kind)
+        for name, value in pairs:
+            cap = caps.get(name)
+            if cap is not None:
+                limits.check(cap, len(value))
         limits.check("field_terms", len(query.getlist("field")))
         limits.check("data_filters", len(query.getlist("data")))
         search = self.value("search")

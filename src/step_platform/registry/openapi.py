@@ -14,7 +14,7 @@ from ..core.limits import LIMITS
 from ..core.versions import REGISTRY_API as VERSION
 from ..core.watch import MAX_INDEX, WAIT_PATTERN
 from .data_filter import LOOKUPS, TYPES
-from .filters import MAX_LIMIT
+from .filters import MAX_LIMIT, value_caps
 from .kinds import KINDS, Column, Kind
 from .preconditions import TAG_LIST as IF_MATCH_TAGS
 
@@ -101,9 +101,12 @@ IF_MATCH = {
 SPACE = r"\s\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$"
 NO_NUL = r"^[^\x00]*$"
+# The closing brace is a one-character range, `[}-}]`: schemathesis folds a `maxLength` into a
+# pattern by re-serialising it, and writes a plain `\}` (or `[}]`) back as a bare `}`, which an
+# ECMA (unicode) regex refuses, so the whole operation failed with a schema error.
 UUID = (
     r"(?:urn:uuid:)?\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-    r"[0-9a-fA-F]{12}\}?"
+    r"[0-9a-fA-F]{12}[}-}]?"
 )
 
 
@@ -355,6 +358,11 @@ def _parameters(kind: Kind) -> list[dict[str, Any]]:
             {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
         )
     )
+    caps = value_caps(kind)
+    for param in params:
+        if param["name"] in caps:
+            schema = param["schema"].get("items", param["schema"])
+            schema["maxLength"] = getattr(LIMITS, caps[param["name"]])
     return params
 
 

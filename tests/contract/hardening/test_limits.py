@@ -45,7 +45,9 @@ def nested(depth: int) -> Any:
          "data_path_depth"),
         ([("ordering", "data__" + "__".join(["k"] * (LIMITS.data_path_depth + 1)))],
          "data_path_depth"),
-        ([("search", "x" * (LIMITS.query_bytes + 1))], "query_bytes"),
+        ([("search", "x" * (LIMITS.term_chars + 1))], "term_chars"),
+        ([("data", "a__exact=" + "x" * LIMITS.term_chars)], "term_chars"),
+        ([("object_type", "t," * (LIMITS.list_value_chars // 2 + 1))], "list_value_chars"),
     ],
 )  # fmt: skip
 async def test_registry_query_over_a_cap_is_400_naming_it(
@@ -59,6 +61,18 @@ async def test_registry_query_at_the_caps_answers(registry_client: httpx.AsyncCl
     params = [("field", "name")] * LIMITS.field_terms + [
         ("search", " ".join(f"t{i}" for i in range(LIMITS.search_terms))),
         ("ordering", ",".join(["name"] * LIMITS.ordering_tokens)),
+    ]
+    response = await registry_client.get("/api/configs/", params=params)
+    assert response.status_code == 200, response.text
+
+
+async def test_registry_query_values_at_their_length_caps_answer(
+    registry_client: httpx.AsyncClient,
+) -> None:
+    params = [
+        ("search", "é" * LIMITS.term_chars),  # characters are counted, not encoded bytes
+        ("object_type", ("t," * LIMITS.list_value_chars)[: LIMITS.list_value_chars]),
+        ("data", "a__exact=" + "x" * (LIMITS.term_chars - len("a__exact="))),
     ]
     response = await registry_client.get("/api/configs/", params=params)
     assert response.status_code == 200, response.text
