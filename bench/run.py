@@ -182,7 +182,8 @@ def start_chain(stack: ExitStack, ws: Any) -> Chain:
     )
     raida = stack.enter_context(service("raida-mock", raida_env, logs))
     uc = stack.enter_context(service("user-center-mock", user_center_env(base, logs), logs))
-    hello = stack.enter_context(workers("hello", "hello:app", base, logs, WORKERS))
+    # the registry's database settings too: hello's `/api/configs/` is the bare-list floor
+    hello = stack.enter_context(workers("hello", "hello:app", ws.registry_env, logs, WORKERS))
     load_seed_configs(registry)
     host, port = registry.rsplit(":", 1)
     keys = token_env(uc)
@@ -251,11 +252,17 @@ def alternate(
     repeat: int, ours: Callable[[], Load], floor: Callable[[], Load]
 ) -> tuple[list[Load], list[Load]]:
     """`repeat` runs of each, interleaved, so a burst of load elsewhere hits both alike."""
-    a, b = [], []
-    for _ in range(repeat):
-        b.append(floor())
-        a.append(ours())
+    a, b = interleave(repeat, ours, floor)
     return a, b
+
+
+def interleave(repeat: int, *measures: Callable[[], Load]) -> list[list[Load]]:
+    """`repeat` runs of every measure, in turn (the last first, as `alternate` does)."""
+    runs: list[list[Load]] = [[] for _ in measures]
+    for _ in range(repeat):
+        for i in reversed(range(len(measures))):
+            runs[i].append(measures[i]())
+    return runs
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -264,6 +271,7 @@ def alternate(
 def registry_and_configs(chain: Chain, plan: Plan, headers: dict[str, str]) -> list[Figure]:
     figures = []
     list_url = registry_list_url(chain)
+    bare_url = chain.hello + list_url[len(chain.registry) :]
     select, params = list_sql()
     one = f"{chain.registry}/api/config/{chain.config_id}/"
     configs_url = f"{chain.configs}/configs/{','.join(TYPES)}/"
@@ -273,13 +281,22 @@ def registry_and_configs(chain: Chain, plan: Plan, headers: dict[str, str]) -> l
         db = partial(db_floor, chain, connections=c, seconds=plan.seconds)
         hello = [wrk(chain.hello) for _ in range(plan.repeat)]
         figures.append(Figure("hello", f"hello c={c}", hello, extra={"c": c}))
-        listed, floor = alternate(plan.repeat, partial(wrk, list_url), partial(db, select, params))
+        listed, bare, floor = interleave(
+            plan.repeat, partial(wrk, list_url), partial(wrk, bare_url), partial(db, select, params)
+        )
         figures.append(Figure("db", f"asyncpg list c={c}", floor, extra={"c": c}))
+        figures.append(Figure("bare", f"bare list c={c}", bare, mean_rps(floor), db_name,
+                              extra={"c": c}))  # fmt: skip
         figures.append(Figure("registry", f"list c={c}", listed, mean_rps(floor), db_name,
                               extra={"c": c}))  # fmt: skip
         if c == 8:
             key = [uuid.UUID(chain.config_id)]
-            ours, floor = alternate(plan.repeat, partial(wrk, one), partial(db, get_sql(), key))
+            bare_one = chain.hello + one[len(chain.registry) :]
+            ours, bare, floor = interleave(
+                plan.repeat, partial(wrk, one), partial(wrk, bare_one), partial(db, get_sql(), key)
+            )
+            figures.append(Figure("bare", f"bare retrieve c={c}", bare, mean_rps(floor), db_name,
+                                  extra={"c": c}))  # fmt: skip
             figures.append(Figure("registry", f"retrieve c={c}", ours, mean_rps(floor), db_name,
                                   extra={"c": c}))  # fmt: skip
         registry_rps = mean_rps(listed)
@@ -515,8 +532,11 @@ def report(figures: list[Figure], plans: dict[int, str], run: dict[str, str]) ->
     for c, f in sorted(floors.items()):
         out.append(f"| asyncpg loop, the list SQL (floor) | {c} | {rps_range(f.runs)} "
                    f"| {f.p50:.2f} | {f.p99:.2f} | – | – | – | – |")  # fmt: skip
-    for f in by.get("registry", []) + by.get("configs", []):
+    for f in by.get("bare", []) + by.get("registry", []) + by.get("configs", []):
         label = {
+            "bare": "bare list (floor): hello-world + the list SQL, pooled, orjson"
+            if f.name.startswith("bare list")
+            else "bare retrieve (floor): hello-world + the get SQL",
             "registry": "registry `GET /api/configs/?{configs query}`"
             if f.name.startswith("list")
             else "registry `GET /api/config/{id}/`",
@@ -615,6 +635,7 @@ def plots(figures: list[Figure], out: Path) -> None:
     series = {
         "hello-world (floor)": "hello",
         "asyncpg loop (floor)": "db",
+        "bare list: hello-world + the SQL (floor)": "bare",
         "registry list": "registry",
         "configs": "configs",
     }
@@ -622,7 +643,7 @@ def plots(figures: list[Figure], out: Path) -> None:
         points = sorted(
             (f.extra["c"], f.rps)
             for f in figures
-            if f.section == section and not f.name.startswith("retrieve")
+            if f.section == section and "retrieve" not in f.name
         )
         if points:
             ax.plot(*zip(*points, strict=True), marker="o", label=label)
