@@ -55,6 +55,7 @@ from wrk import Load, run_wrk
 
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
 from raida_mock.traffic import sequential_depth
+from step_platform.configs.app import DEFAULT_WRITE_ROLE
 from step_platform.configs.registry_client import list_params
 from step_platform.registry.db import connect_once
 from step_platform.registry.engine import Engine
@@ -200,6 +201,9 @@ def start_chain(stack: ExitStack, ws: Any) -> Chain:
         "USER_RAIDA": RAIDA_USER,
         "PASSWD_RAIDA": RAIDA_PASSWORD,
         "CONFIGS_SERVICE_URL": configs + "/",
+        # as deployed (deploy/k8s/base/step.yaml) and in the devstack: step follows the configs
+        # change feed, so it may cache config sets; without it every read asks configs first
+        "CONFIGS_SERVICE_TOKEN": step_service_token(uc),
         "LANGUAGE_CODE": "ru",
         "TIME_ZONE": "Europe/Moscow",
     }
@@ -214,6 +218,16 @@ def start_chain(stack: ExitStack, ws: Any) -> Chain:
         raida=raida,
         user_center=uc,
         config_id=rows[0]["id"],
+    )
+
+
+def step_service_token(user_center: str) -> str:
+    """Step's own token with the configs write role, minted as the devstack does."""
+    from step_platform.devstack.simulators import user_token
+    from step_platform.devstack.stack import STEP_SERVICE_TOKEN_TTL, STEP_SERVICE_USER_ID
+
+    return user_token(
+        user_center, STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
     )
 
 

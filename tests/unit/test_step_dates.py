@@ -65,3 +65,17 @@ def test_unparsable_values_become_null(value: object) -> None:
 def test_null_stays_null_and_empty_stays_empty() -> None:
     assert format_a(None, UTC) is None
     assert format_a("", UTC) == ""
+
+
+def test_a_remembered_text_is_rendered_per_zone_and_format() -> None:
+    # Rendered texts are cached: the zone and the format are part of what is remembered.
+    late = "2024-11-28T22:30:00Z"
+    assert format_a(late, UTC) == "28.11.2024"
+    assert format_a(late, MOSCOW) == "29.11.2024"
+    assert format_b(late, UTC) == "28 November 2024"
+    assert format_a(late, UTC) == "28.11.2024"
+
+
+def test_a_text_longer_than_the_cached_ones_is_still_rendered() -> None:
+    padded = "2024-11-28T22:30:00Z".rjust(100)
+    assert format_a(padded, MOSCOW) == "29.11.2024"

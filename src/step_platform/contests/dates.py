@@ -11,6 +11,7 @@ spelled out here instead of relying on the process locale. Anything unparsable b
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 MONTHS = (
@@ -50,7 +51,25 @@ def parse(value: Any, tz: tzinfo) -> date | None:
     return moment.astimezone(tz).date()
 
 
+# A list renders the same dates on every read (200 contests: 1.1 ms of ISO parsing and zone
+# conversion per request, about 6 us a date); a rendering depends on nothing but its arguments,
+# so the texts a date field holds are remembered. Longer strings are not dates worth keeping.
+RENDER_CACHE = 4096
+CACHED_TEXT = 64
+
+
 def _render(value: Any, tz: tzinfo, fmt: str) -> str | None:
+    if isinstance(value, str) and len(value) <= CACHED_TEXT:
+        return _render_text(value, tz, fmt)
+    return _render_value(value, tz, fmt)
+
+
+@lru_cache(maxsize=RENDER_CACHE)
+def _render_text(value: str, tz: tzinfo, fmt: str) -> str | None:
+    return _render_value(value, tz, fmt)
+
+
+def _render_value(value: Any, tz: tzinfo, fmt: str) -> str | None:
     # An empty string stayed "" in the original's lists; keep that, it is not a date.
     if value == "":
         return ""
