@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -11,11 +12,13 @@ from step_platform.core.errors import ApiError
 from step_platform.core.watch import (
     DEFAULT_WAIT,
     MAX_WAIT,
+    WAIT_PATTERN,
     Indexed,
     Watch,
     block,
     parse_read_watch,
     parse_watch,
+    wait_text,
 )
 
 pytestmark = pytest.mark.anyio
@@ -177,3 +180,10 @@ async def test_block_answers_at_once_an_index_this_read_never_had():
 
     watch = block(Watch(7, 60.0), signal, {"p"}, read, lambda i: Indexed(i, 10))
     assert await asyncio.wait_for(watch, 1.0) == 3
+
+
+@pytest.mark.parametrize("seconds", [0.0026000000000000003, 1e-9, 0.0, 300.0, 29.9999999])
+def test_a_wait_passed_on_is_one_the_pattern_takes(seconds):
+    text = wait_text(seconds)
+    assert re.fullmatch(WAIT_PATTERN, text)
+    assert parse_watch({"index": "1", "wait": text}).wait == pytest.approx(seconds, abs=1e-6)

@@ -39,7 +39,7 @@ from ..core.responses import JSON
 from ..core.state import resource
 from ..core.upstream import UpstreamBadResponse, json_of
 from ..core.watch import HEADER as INDEX_HEADER
-from ..core.watch import Indexed, block, parse_read_watch, parse_watch
+from ..core.watch import Indexed, block, parse_read_watch, parse_watch, wait_text
 from .consumers import Consumer, ConsumerBook, split, with_consumers
 from .contracts import Override, after_delete, enforce, requested_override, violations
 from .flights import Flights
@@ -352,7 +352,7 @@ class ConfigsEndpoints:
         It names the projects of every change, so it needs the write role."""
         self.authenticate(request, write=True)
         watch = parse_watch(request.query_params, "ru")
-        params = {} if watch is None else {"index": str(watch.index), "wait": f"{watch.wait}s"}
+        params = {} if watch is None else {"index": str(watch.index), "wait": wait_text(watch.wait)}
         response = await registry(request).changes(params, watch.wait if watch else 0.0)
         if response.status_code != 200:
             raise UpstreamBadResponse(UPSTREAM, f"changes answered {response.status_code}")

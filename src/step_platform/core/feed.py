@@ -23,6 +23,7 @@ import httpx
 
 from .changes import ChangeSignal
 from .tasks import cancel_and_wait
+from .watch import wait_text
 
 log = logging.getLogger("step_platform.feed")
 
@@ -93,7 +94,7 @@ class FeedFollower:
         """One request: where the feed is (first), else the changes after our index; after an
         outage without waiting, so that the feed is known to be back at once."""
         wait = self.wait if self.following.is_set() else 0.0
-        params = {} if self.index is None else {"index": str(self.index), "wait": f"{wait}s"}
+        params = {} if self.index is None else {"index": str(self.index), "wait": wait_text(wait)}
         response = await self.http.get(
             self.path,
             params=params,

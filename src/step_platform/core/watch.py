@@ -78,6 +78,12 @@ def parse_watch(params: Mapping[str, str], language: str = "en") -> Watch | None
     return Watch(index=index, wait=DEFAULT_WAIT if wait is None else wait)
 
 
+def wait_text(seconds: float) -> str:
+    """`seconds` as a `wait` value WAIT_PATTERN takes, for passing a wait on: a float's own
+    text can carry more digits than it allows (2.6 ms is 0.0026000000000000003 s)."""
+    return f"{seconds:.6f}s"
+
+
 def parse_read_watch(params: Mapping[str, str], language: str = "en") -> Watch | None:
     """The blocking query of a read: as `parse_watch`, but `index=0` is a plain read, since
     every change has an index above 0 (a feed's `index=0` means "from the start" instead)."""

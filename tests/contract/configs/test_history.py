@@ -237,6 +237,15 @@ async def test_the_change_feed_needs_the_write_role(configs_client, reader, writ
     assert set(response.json()) == {"index", "reset", "changes"}
 
 
+@pytest.mark.parametrize("wait", ["2.6ms", "0.1", "0.000001s"])
+async def test_the_change_feed_passes_any_wait_on_to_the_registry(configs_client, writer, wait):
+    # 2.6 ms is 0.0026000000000000003 s as a float's text, more digits than a wait may have
+    response = await configs_client.get(
+        "/configs/_changes/", params={"index": "93357", "wait": wait}, headers=writer
+    )
+    assert response.status_code == 200, response.text
+
+
 async def test_a_cached_set_is_dropped_when_another_instance_writes(
     start_configs, registry_app, reader, writer, load_configs
 ):
