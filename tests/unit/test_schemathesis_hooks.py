@@ -19,7 +19,7 @@ from schemathesis.core.transport import Response
 from schemathesis.engine.recorder import ScenarioRecorder
 
 from step_platform.registry import openapi
-from tests.integration.schemathesis_hooks import use_after_deactivate
+from tests.integration.schemathesis_hooks import contradictory, use_after_deactivate
 
 RECORD = "/api/config/{id}/"
 SCHEMA = schemathesis.openapi.from_dict(openapi.build())
@@ -161,3 +161,17 @@ def test_other_documents_are_not_judged(record):
     scenario = Scenario(schemathesis.openapi.from_dict(document))
     scenario.step(RECORD, "DELETE", 204, None, path_parameters={"id": record})
     scenario.check(RECORD, "GET", 404, {"detail": {}}, path_parameters={"id": record})
+
+
+@pytest.mark.parametrize(
+    ("body", "dropped"),
+    [
+        ({"data": {"theme": {}, "0": 1}, "deactivate": ["x", "0"]}, True),
+        ({"data": {"theme": {}}, "deactivate": ["other"]}, False),
+        ({"data": {"theme": {}}}, False),
+        ({"data": [], "deactivate": ["theme"]}, False),  # negative either way: left as made
+        ([], False),
+    ],
+)
+def test_a_dry_run_writing_and_deactivating_one_type_is_not_generated(body, dropped):
+    assert contradictory(body) is dropped
