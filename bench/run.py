@@ -55,8 +55,8 @@ from wrk import Load, run_wrk
 
 from raida_mock.fixtures import DEMO_USER_ID, build_fixture
 from raida_mock.traffic import sequential_depth
-from step_platform.configs.app import DEFAULT_WRITE_ROLE
 from step_platform.configs.registry_client import list_params
+from step_platform.devstack.simulators import step_service_token
 from step_platform.registry.db import connect_once
 from step_platform.registry.engine import Engine
 from step_platform.registry.filters import compile_list
@@ -221,16 +221,6 @@ def start_chain(stack: ExitStack, ws: Any) -> Chain:
     )
 
 
-def step_service_token(user_center: str) -> str:
-    """Step's own token with the configs write role, minted as the devstack does."""
-    from step_platform.devstack.simulators import user_token
-    from step_platform.devstack.stack import STEP_SERVICE_TOKEN_TTL, STEP_SERVICE_USER_ID
-
-    return user_token(
-        user_center, STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
-    )
-
-
 def database_url(env: dict[str, str]) -> str:
     from step_platform.registry.db import database_url_from_env
 
@@ -262,16 +252,9 @@ def db_floor(
     return run_like_uvicorn(work)
 
 
-def alternate(
-    repeat: int, ours: Callable[[], Load], floor: Callable[[], Load]
-) -> tuple[list[Load], list[Load]]:
-    """`repeat` runs of each, interleaved, so a burst of load elsewhere hits both alike."""
-    a, b = interleave(repeat, ours, floor)
-    return a, b
-
-
 def interleave(repeat: int, *measures: Callable[[], Load]) -> list[list[Load]]:
-    """`repeat` runs of every measure, in turn (the last first, as `alternate` does)."""
+    """`repeat` runs of every measure, taken in turn (the floor, passed last, first in each
+    round), so a burst of load elsewhere hits them all alike."""
     runs: list[list[Load]] = [[] for _ in measures]
     for _ in range(repeat):
         for i in reversed(range(len(measures))):
@@ -503,7 +486,7 @@ def scale(chain: Chain, plan: Plan) -> tuple[list[Figure], dict[int, str]]:
     for rows in plan.scale:
         took, plans[rows] = asyncio.run(grow(chain.pg_url, rows))
         print(f"scale: {rows:,} rows ready (+{took:.0f} s)", flush=True)
-        ours, floor = alternate(
+        ours, floor = interleave(
             plan.repeat,
             lambda: run_wrk(url, connections=8, seconds=plan.seconds),
             lambda: db_floor(chain, select, params, connections=8, seconds=plan.seconds),

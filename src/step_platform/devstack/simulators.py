@@ -10,6 +10,13 @@ from typing import Any
 
 import httpx
 
+from ..configs.app import DEFAULT_WRITE_ROLE
+
+# Step's own User Center identity: with its CONFIGS_SERVICE_TOKEN it registers as a config
+# consumer and follows the configs service's change feed.
+STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
+STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
+
 
 def _client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url.rstrip("/"), timeout=10.0, trust_env=False)
@@ -34,6 +41,16 @@ def user_token(
         response = client.post("/api/token", json=body)
         response.raise_for_status()
         return str(response.json()["access_token"])
+
+
+def step_service_token(user_center_url: str) -> str:
+    """Step's `CONFIGS_SERVICE_TOKEN`: the configs write role, which the change feed needs."""
+    return user_token(
+        user_center_url,
+        STEP_SERVICE_USER_ID,
+        roles=(DEFAULT_WRITE_ROLE,),
+        ttl=STEP_SERVICE_TOKEN_TTL,
+    )
 
 
 def minted_token(user_center_url: str, **body: Any) -> str:

@@ -23,24 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..configs.app import DEFAULT_WRITE_ROLE
 from ..seed import DEMO_PROJECT_ID, seed_config_set
 from . import nginx as nginx_conf
 from .configs_loader import load_config_set
 from .ports import LISTEN_HOST, PortMap, check_free
 from .postgres import PostgresServer, start_postgres
 from .processes import ManagedProcess, StartError, serve_argv, wait_http
-from .simulators import RaidaAdmin, public_key_pem, user_token
+from .simulators import RaidaAdmin, public_key_pem, step_service_token, user_token
 
 MIB = 1024 * 1024
 
 # The raida-mock service account of the demo (the seed's example values of section 6).
 RAIDA_USER = "raida@raida.com"
 RAIDA_PASSWORD = "raida"
-# Step's own User Center identity: with its CONFIGS_SERVICE_TOKEN it registers as a config
-# consumer and follows the configs service's change feed.
-STEP_SERVICE_USER_ID = "5e7a1ce0-57e9-4c0d-9d1e-00000000c0de"
-STEP_SERVICE_TOKEN_TTL = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -330,9 +325,7 @@ class Stack(Addresses):
                     self._spawn(name)
                 self._wait_ready(first)
                 self.public_key = public_key_pem(self.url("user-center-mock"))
-                self.step_service_token = self.token(
-                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
-                )
+                self.step_service_token = step_service_token(self.url("user-center-mock"))
                 note(f"ports {self.ports.registry}, {self.ports.user_center}, {self.ports.raida}")
             if self.internal_proxies():
                 # the instances reach each other through nginx: it starts before they do

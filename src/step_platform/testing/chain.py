@@ -22,14 +22,12 @@ from typing import Any
 import docker.errors
 from testcontainers.core.network import Network
 
-from step_platform.configs.app import DEFAULT_WRITE_ROLE
 from step_platform.devstack.configs_loader import load_config_set
 from step_platform.devstack.nginx import Site
 from step_platform.devstack.ports import PortMap, free_ports
+from step_platform.devstack.simulators import step_service_token
 from step_platform.devstack.stack import (
     MIB,
-    STEP_SERVICE_TOKEN_TTL,
-    STEP_SERVICE_USER_ID,
     Addresses,
     Stack,
     StackConfig,
@@ -168,9 +166,7 @@ class ChainContainers(Addresses):
                 if c.runs(name):
                     self._run(name)
             if c.runs("user-center-mock"):
-                self.step_service_token = self.token(
-                    STEP_SERVICE_USER_ID, roles=(DEFAULT_WRITE_ROLE,), ttl=STEP_SERVICE_TOKEN_TTL
-                )
+                self.step_service_token = step_service_token(self.url("user-center-mock"))
             for name in ("configs", *self.step_names()):
                 if c.runs(name.split("-")[0]):
                     self._run(name)
