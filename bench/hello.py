@@ -58,7 +58,8 @@ def rendered(value: Any) -> Response:
 
 
 def app() -> Starlette:
-    url = database_url_from_env(os.environ) if "DB_NAME" in os.environ else None
+    configured = "DB_NAME" in os.environ or "STEP_DATABASE_URL" in os.environ
+    url = database_url_from_env(os.environ) if configured else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

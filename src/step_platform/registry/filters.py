@@ -48,24 +48,18 @@ _SEARCH_TERMS = re.compile(r'"([^"]*)"|([^\s,"]+)')
 
 # One value of these parameters is a single term (core/limits.py `term_chars`); a comma list
 # (an `in` filter, `meta_internal_id`) is capped at `list_value_chars`.
-TERM_PARAMETERS = ("meta_status", "search", "ordering", "data", "field")
+TERM_PARAMETERS = frozenset({"meta_status", "search", "ordering", "data", "field"})
 
 
-_VALUE_CAPS: dict[str, dict[str, str]] = {}  # per table: hashing a Kind costs microseconds
-
-
-def value_caps(kind: Kind) -> dict[str, str]:
-    """{list parameter: the limit on one of its values}. The registry's document states the
-    same caps as `maxLength`s (registry/openapi.py)."""
-    caps = _VALUE_CAPS.get(kind.table)
-    if caps is None:
-        caps = dict.fromkeys(TERM_PARAMETERS, "term_chars")
-        caps["meta_internal_id"] = "list_value_chars"
-        for column in kind.filters:
-            if column.filter == "in":
-                caps[column.name] = "list_value_chars"
-        _VALUE_CAPS[kind.table] = caps
-    return caps
+def value_cap(kind: Kind, name: str) -> str | None:
+    """The limit on one value of list parameter `name`, None when it has none of its own. The
+    registry's document states the same caps as `maxLength`s (registry/openapi.py)."""
+    if name in TERM_PARAMETERS:
+        return "term_chars"
+    column = kind.by_name.get(name)
+    if name == "meta_internal_id" or (column is not None and column.filter == "in"):
+        return "list_value_chars"
+    return None
 
 
 class QueryError(ApiError):
@@ -440,9 +434,8 @@ class _Compiler:
         query = self.query
         pairs = query.multi_items()
         limits.check("query_chars", sum(len(k) + len(v) + 2 for k, v in pairs))
-        caps = value_caps(self.kind)
         for name, value in pairs:
-            cap = caps.get(name)
+            cap = value_cap(self.kind, name)
             if cap is not None:
                 limits.check(cap, len(value))
         limits.check("field_terms", len(query.getlist("field")))

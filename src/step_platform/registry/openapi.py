@@ -14,7 +14,7 @@ from ..core.limits import LIMITS
 from ..core.versions import REGISTRY_API as VERSION
 from ..core.watch import MAX_INDEX, WAIT_PATTERN
 from .data_filter import LOOKUPS, TYPES
-from .filters import MAX_LIMIT, value_caps
+from .filters import MAX_LIMIT, value_cap
 from .kinds import KINDS, Column, Kind
 from .preconditions import TAG_LIST as IF_MATCH_TAGS
 
@@ -358,11 +358,11 @@ def _parameters(kind: Kind) -> list[dict[str, Any]]:
             {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
         )
     )
-    caps = value_caps(kind)
     for param in params:
-        if param["name"] in caps:
+        cap = value_cap(kind, param["name"])
+        if cap is not None:
             schema = param["schema"].get("items", param["schema"])
-            schema["maxLength"] = getattr(LIMITS, caps[param["name"]])
+            schema["maxLength"] = getattr(LIMITS, cap)
     return params
 
 
