@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from step_platform.core.responses import JSON, ParsedJSON
+from step_platform.core.responses import JSON, dumps_parsed
 
 from . import rql
 from .simulator import Simulator
@@ -203,12 +203,16 @@ async def search(request: Request) -> Response:
         paths = rql.check_fields(body.get("fields"))
     except rql.RqlError as exc:
         raise RaidaError(400, f"Invalid RQL: {exc}") from None
-    found = sim.store.search(node, query)
-    # rendered here and now (no await in between), so the views may share the stored objects
-    views = [sim.task_view(node, t) for t in found]
-    if paths:
-        views = [rql.project(view, paths, share=True) for view in views]
-    return ParsedJSON({"data": views})
+
+    def render() -> bytes:
+        # rendered here and now (no await in between), so the views may share the stored objects
+        views = [sim.task_view(node, t) for t in sim.store.search(node, query)]
+        if paths:
+            views = [rql.project(view, paths, share=True) for view in views]
+        return dumps_parsed({"data": views})
+
+    content = sim.store.answer(node, ("search", text, paths), render)
+    return Response(content, media_type=JSON.media_type)
 
 
 # --- attachments -----------------------------------------------------------------------------

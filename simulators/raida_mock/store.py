@@ -17,7 +17,7 @@ import secrets
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +98,12 @@ class DirBlobs(Blobs):
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+# Rendered search answers kept (`Store.answer`): enough for every query of a few hundred
+# concurrent step users, at most 32 MiB (an answer over a quarter of that is not kept).
+ANSWERS_MAX = 512
+ANSWERS_MAX_BYTES = 32 * 1024 * 1024
+
+
 # --- model -----------------------------------------------------------------------------------
 
 
@@ -167,6 +173,10 @@ class Store:
         self.tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
         # Per node, the search index of its tasks; dropped by every write that changes a task.
         self._indexes: dict[str, rql.Index] = {}
+        # Rendered search answers by node and request, dropped whole by every write (a view
+        # carries the task's attachments, so an upload changes answers too); `answer` bounds it.
+        self._answers: dict[tuple[str, Hashable], bytes] = {}
+        self._answer_bytes = 0
 
     # --- loading and saving -------------------------------------------------------------
 
@@ -183,6 +193,7 @@ class Store:
             self.blobs.clear()
         self.nodes, self.files = staged.nodes, staged.files
         self._indexes.clear()
+        self._forget_answers()
         if isinstance(document, dict) and "tokens" in document:
             self.tokens = staged.tokens
         for key, data in contents.items():
@@ -386,6 +397,34 @@ class Store:
             index = self._indexes[node.id] = rql.Index(list(node.tasks.values()))
         return cast(list[dict[str, Any]], rql.search(query, index.tasks, index))
 
+    def answer(self, node: Node, request: Hashable, render: Callable[[], bytes]) -> bytes:
+        """The rendered answer to a read of `node`, from memory while no write came between.
+
+        Why: at 200 contests rendering a search (the views, their attachment urls, the JSON)
+        took raida-mock about 1 ms per call, serially in its one process, so two concurrent
+        searches of one step request waited for each other; Raida's own speed is not what the
+        step benchmarks measure. An answer depends only on the store (no clock, no caller).
+        What `render` raises is not remembered.
+        """
+        key = (node.id, request)
+        content = self._answers.get(key)
+        if content is None:
+            content = render()
+            if len(content) <= ANSWERS_MAX_BYTES // 4:
+                while self._answers and (
+                    len(self._answers) >= ANSWERS_MAX
+                    or self._answer_bytes + len(content) > ANSWERS_MAX_BYTES
+                ):
+                    oldest = next(iter(self._answers))
+                    self._answer_bytes -= len(self._answers.pop(oldest))
+                self._answers[key] = content
+                self._answer_bytes += len(content)
+        return content
+
+    def _forget_answers(self) -> None:
+        self._answers.clear()
+        self._answer_bytes = 0
+
     # --- writes -------------------------------------------------------------------------
 
     def _status(self, node: Node, process_id: str, status_id: Any) -> tuple[str, str]:
@@ -419,11 +458,13 @@ class Store:
         node.tasks[task["id"]] = task
         node.attachments[task["id"]] = []
         self._indexes.pop(node.id, None)
+        self._forget_answers()
         return task
 
     def update_task(self, node: Node, task: dict[str, Any], body: dict[str, Any]) -> None:
         """PATCH semantics: given keys replace, `custom_fields` merge key by key."""
         self._indexes.pop(node.id, None)
+        self._forget_answers()
         if "status_id" in body:
             sid, sname = self._status(node, task["process"]["id"], body["status_id"])
             task["status"] = {"id": sid, "name": sname}
@@ -442,5 +483,6 @@ class Store:
         )
         self.blobs.put(att_id, data)
         self.files[att_id] = item
+        self._forget_answers()
         node.attachments[task["id"]].append(att_id)
         return item

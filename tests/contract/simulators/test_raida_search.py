@@ -241,3 +241,60 @@ async def test_a_search_after_a_reset_finds_only_the_seed(raida_client, raida_ad
         if t["custom_fields"].get("cf_konkurs_id") == SUPER_CONTEST_ID
     ]
     assert ids(await search(raida_client, auth, by_contest)) == expected
+
+
+# Answers are kept rendered until the next write (raida_mock.store.Store.answer): the same
+# search before and after each kind of write sees the write.
+
+
+async def test_the_same_search_sees_a_task_created_after_it(raida_client, auth):
+    by_contest = f"cf_konkurs_id = '{SUPER_CONTEST_ID}'"
+    before = ids(await search(raida_client, auth, by_contest))
+    body = {"status_id": TS["new"], "custom_fields": {"cf_konkurs_id": SUPER_CONTEST_ID}}
+    created = await raida_client.post(f"/api/tasks/{NODE}/{TASK_PROCESS}", json=body, headers=auth)
+    after = ids(await search(raida_client, auth, by_contest))
+    assert after == [*before, created.json()["data"]["id"]]
+
+
+async def test_the_same_search_sees_an_attachment_uploaded_after_it(raida_client, auth):
+    body = {"status_id": TS["new"], "custom_fields": {"cf_konkurs_id": SUPER_CONTEST_ID}}
+    created = await raida_client.post(f"/api/tasks/{NODE}/{TASK_PROCESS}", json=body, headers=auth)
+    task_id = created.json()["data"]["id"]
+    by_id = f"id = '{task_id}'"
+    assert (await search(raida_client, auth, by_id)).json()["data"][0]["attachments"] == []
+    boundary = "b0undary"
+    upload = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; '
+            f'filename="cat.png"\r\n\r\n'
+        ).encode()
+        + b"\x89PNG"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    uploaded = await raida_client.post(
+        f"/api/attachments/{NODE}/{task_id}?type=task",
+        content=upload,
+        headers={**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert uploaded.status_code == 201
+    attachments = (await search(raida_client, auth, by_id)).json()["data"][0]["attachments"]
+    assert [a["id"] for a in attachments] == [uploaded.json()["data"]["id"]]
+
+
+async def test_the_same_search_with_another_projection_is_answered_apart(raida_client, auth):
+    by_id = f"id = '{SUPER_CONTEST_ID}'"
+    whole = (await search(raida_client, auth, by_id)).json()["data"]
+    projected = (await search(raida_client, auth, by_id, ["id"])).json()["data"]
+    assert projected == [{"id": SUPER_CONTEST_ID}]
+    assert set(whole[0]) > {"id"}
+
+
+async def test_a_repeated_search_is_journaled_and_faulted_like_the_first(raida_client, auth):
+    await raida_client.post("/__admin/faults", json={"latency_ms": 1})
+    by_id = f"id = '{SUPER_CONTEST_ID}'"
+    first = await search(raida_client, auth, by_id)
+    second = await search(raida_client, auth, by_id)
+    assert second.content == first.content
+    entries = (await raida_client.get("/__admin/journal")).json()["entries"]
+    searches = [e for e in entries if e["path"].startswith("/api/tasks/rql/")]
+    assert [(e["rql"], e["latency_ms"]) for e in searches] == [(by_id, 1.0), (by_id, 1.0)]
