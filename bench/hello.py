@@ -9,27 +9,50 @@ on a pooled connection released without a reset query (the registry's `NoResetCo
 rows rendered by orjson as they come (jsonb left as its text). No middleware, no logging, no
 limits, no metrics, no validation: a lower bound for the registry's list, not a service.
 `/api/config/{id}/` is the same for the registry's retrieve (its own `get` statement).
+
+`/contests/user/my/tasks/` and `/contests/user/my/history/` (when Raida's settings, step's
+`BASE_URL`, `USER_RAIDA` and `PASSWD_RAIDA`, are in the environment) are the least step can do
+for those reads: the same two Raida searches sent at once on one pooled httpx client, the bodies
+parsed as step parses them (`core.upstream.loads`), joined and presented by step's own functions
+and rendered as step renders a list. No token check (the user is `BARE_USER_ID`), no config
+read (the seed's config set), no middleware, logging, metrics or error mapping: a lower bound
+for step's read on the same libraries, not a service.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from step_platform.contests import rql
+from step_platform.contests.envelopes import ok_list
+from step_platform.contests.presenters import (
+    contest_key,
+    first_by_contest,
+    history_item,
+    my_task_item,
+)
+from step_platform.contests.routes import MSG_HISTORY, MSG_MY_TASKS
+from step_platform.core.upstream import loads
 from step_platform.registry.db import NoResetConnection, connect_kwargs, database_url_from_env
 from step_platform.registry.engine import Engine
 from step_platform.registry.filters import compile_list
 from step_platform.registry.kinds import CONFIGS
+from step_platform.seed import seed_config_set
 
 
 async def hello(request: Request) -> JSONResponse:
@@ -57,24 +80,102 @@ def rendered(value: Any) -> Response:
     return Response(orjson.dumps(value, default=str), media_type="application/json")  # UUIDs
 
 
+# --- the bare step reads ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BareStep:
+    client: httpx.AsyncClient
+    node: str
+    completed: str
+    queries: dict[str, tuple[str, str]]  # read -> (its contests search, its tasks search)
+    tz: ZoneInfo
+
+    async def search(self, query: str) -> list[dict[str, Any]]:
+        response = await self.client.post(
+            f"/api/tasks/rql/{self.node}", json={"rql": query, "fields": []}
+        )
+        data: list[dict[str, Any]] = loads(response.content)["data"]
+        return data
+
+    async def joined(self, read: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The read's (contest, application) pairs, both searches sent at once."""
+        contests, tasks = await asyncio.gather(*(self.search(q) for q in self.queries[read]))
+        mine = first_by_contest(tasks)
+        return [(c, mine[key]) for c in contests if (key := contest_key(c)) in mine]
+
+
+def bare_step(client: httpx.AsyncClient, user_id: str) -> BareStep:
+    """Step's searches for `user_id` with the seed's config set (what the bench loads)."""
+    config = seed_config_set()
+    cs, ts = config["contest_status_id"], config["task_status_id"]
+    contests, tasks = config["contest_process_id"]["value"], config["task_process_id"]["value"]
+    running = ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
+    return BareStep(
+        client=client,
+        node=config["node_id"]["value"],
+        completed=ts["completed"],
+        queries={
+            "my tasks": (
+                rql.contests(contests, [cs[s] for s in running]),
+                rql.user_tasks(tasks, user_id, not_status=ts["rejection"]),
+            ),
+            "history": (
+                rql.contests(contests, [cs["done"]]),
+                rql.user_tasks(tasks, user_id, statuses=[ts["completed"]]),
+            ),
+        },
+        tz=ZoneInfo(os.environ.get("TIME_ZONE", "Europe/Moscow")),
+    )
+
+
+async def my_tasks(request: Request) -> Response:
+    bare: BareStep = request.app.state.step
+    pairs = await bare.joined("my tasks")
+    return ok_list(MSG_MY_TASKS, [my_task_item(c, t, bare.completed, bare.tz) for c, t in pairs])
+
+
+async def my_history(request: Request) -> Response:
+    bare: BareStep = request.app.state.step
+    pairs = await bare.joined("history")
+    return ok_list(MSG_HISTORY, [history_item(c, t, bare.tz) for c, t in pairs])
+
+
+@asynccontextmanager
+async def raida_client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A pooled client holding a Raida token fetched once (as step's, which refreshes it)."""
+    async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+        response = await client.post(
+            "/api/users/token",
+            data={"username": os.environ["USER_RAIDA"], "password": os.environ["PASSWD_RAIDA"]},
+        )
+        response.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        yield client
+
+
 def app() -> Starlette:
     configured = "DB_NAME" in os.environ or "STEP_DATABASE_URL" in os.environ
     url = database_url_from_env(os.environ) if configured else None
+    raida = os.environ.get("BASE_URL")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.statements = {}
         app.state.get_sql = Engine(CONFIGS, None).sql["get"]  # type: ignore[arg-type]
-        if url is None:
+        async with AsyncExitStack() as stack:
+            if url is not None:
+                app.state.pool = await asyncpg.create_pool(
+                    **connect_kwargs(url),
+                    min_size=1,
+                    max_size=10,
+                    connection_class=NoResetConnection,
+                )
+                stack.push_async_callback(app.state.pool.close)
+            if raida is not None:
+                client = await stack.enter_async_context(raida_client(raida))
+                app.state.step = bare_step(client, os.environ["BARE_USER_ID"])
             yield
-            return
-        app.state.pool = await asyncpg.create_pool(
-            **connect_kwargs(url), min_size=1, max_size=10, connection_class=NoResetConnection
-        )
-        try:
-            yield
-        finally:
-            await app.state.pool.close()
 
     return Starlette(
         routes=[
@@ -82,6 +183,8 @@ def app() -> Starlette:
             Route("/healthz", hello),
             Route("/api/configs/", configs),
             Route("/api/config/{id}/", config),
+            Route("/contests/user/my/tasks/", my_tasks),
+            Route("/contests/user/my/history/", my_history),
         ],
         lifespan=lifespan,
     )

@@ -183,8 +183,12 @@ def start_chain(stack: ExitStack, ws: Any) -> Chain:
     )
     raida = stack.enter_context(service("raida-mock", raida_env, logs))
     uc = stack.enter_context(service("user-center-mock", user_center_env(base, logs), logs))
-    # the registry's database settings too: hello's `/api/configs/` is the bare-list floor
-    hello = stack.enter_context(workers("hello", "hello:app", ws.registry_env, logs, WORKERS))
+    # the registry's database settings and step's Raida settings too: hello's `/api/configs/`
+    # is the bare-list floor, its `/contests/user/my/...` the bare step reads
+    hello_env = {**ws.registry_env, "BASE_URL": raida, "USER_RAIDA": RAIDA_USER,
+                 "PASSWD_RAIDA": RAIDA_PASSWORD, "BARE_USER_ID": DEMO_USER_ID,
+                 "TIME_ZONE": "Europe/Moscow"}  # fmt: skip
+    hello = stack.enter_context(workers("hello", "hello:app", hello_env, logs, WORKERS))
     load_seed_configs(registry)
     host, port = registry.rsplit(":", 1)
     keys = token_env(uc)
@@ -347,6 +351,11 @@ READ_ROUTES = {
 }
 
 
+# The reads above twice their floor at 200 contests, measured beside their bare versions
+# (`bench/hello.py`: the same searches, parsing and presenters, nothing else).
+BARE_READS = ("my tasks", "my history")
+
+
 def journal(raida: httpx.Client) -> list[dict[str, Any]]:
     entries = raida.get("/__admin/journal").json()["entries"]
     return [e for e in entries if not e["path"].rstrip("/").endswith("/api/users/token")]
@@ -385,11 +394,19 @@ def step_reads(chain: Chain, plan: Plan, headers: dict[str, str], hello_p50: flo
                     step.get(path).raise_for_status()
                 depth, calls, _ = depth_of(raida, lambda path=path: step.get(path))
                 raida.delete("/__admin/journal").raise_for_status()
-                runs = [
-                    run_wrk(chain.step + path, connections=1, seconds=plan.read_seconds,
-                            headers=headers)
-                    for _ in range(plan.repeat)
-                ]  # fmt: skip
+                wrk = partial(run_wrk, connections=1, seconds=plan.read_seconds, headers=headers)
+                if route in BARE_READS:
+                    if step.get(path).json() != httpx.get(chain.hello + path, timeout=60).json():
+                        raise RuntimeError(f"the bare {route} answers unlike step's")
+                    runs, bare = interleave(
+                        plan.repeat,
+                        partial(wrk, chain.step + path),
+                        partial(wrk, chain.hello + path),
+                    )
+                    figures.append(Figure("step bare", route, bare, floor, higher_is_better=False,
+                                          extra={"contests": contests}))  # fmt: skip
+                else:
+                    runs = [wrk(chain.step + path) for _ in range(plan.repeat)]
                 figures.append(
                     Figure("step reads", route, runs, floor,
                            f"{READ_LATENCY_MS:g} ms × {READ_DEPTH} + hello p50",
@@ -572,6 +589,23 @@ def report(figures: list[Figure], plans: dict[int, str], run: dict[str, str]) ->
                    f"| {f.extra['depth']} | {f.extra['calls']} | {cpu(f.runs)} |")  # fmt: skip
     out += [
         "",
+        "Bare reads (`bench/hello.py`): the same two searches sent at once on a pooled httpx "
+        "client, parsed by step's `core.upstream.loads`, joined and presented by step's "
+        "functions and rendered as step renders a list; no token check, config read, middleware, "
+        "logging or metrics. Measured in turn with step's runs above.",
+        "",
+        "| contests | route | bare p50 ms | bare p99 ms | floor ms | bare ratio to floor "
+        "| step p50 ms | step against bare |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    steps = {(f.extra["contests"], f.name): f for f in by.get("step reads", [])}
+    for f in by.get("step bare", []):
+        ours = steps[(f.extra["contests"], f.name)]
+        out.append(f"| {f.extra['contests']} | {f.name} | {f.p50:.1f} | {f.p99:.1f} "
+                   f"| {f.floor:.1f} | {ratio_text(f)} | {ours.p50:.1f} "
+                   f"| {ours.p50 / f.p50:.2f}× |")  # fmt: skip
+    out += [
+        "",
         f"### Step writes ({WRITE_LATENCY_MS:g} ms per Raida call)",
         "",
         "One request at a time, each user fresh (join, quit, join, send_solution without a "
@@ -617,6 +651,15 @@ def plots(figures: list[Figure], out: Path) -> None:
     for route in READ_ROUTES:
         points = sorted((f.extra["contests"], f.p50) for f in reads if f.name == route)
         ax.plot(*zip(*points, strict=True), marker="o", label=route)
+    for route in BARE_READS:
+        points = sorted(
+            (f.extra["contests"], f.p50)
+            for f in figures
+            if f.section == "step bare" and f.name == route
+        )
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="x", linestyle="--",
+                    label=f"bare {route} (floor)")  # fmt: skip
     if reads:
         ax.axhline(reads[0].floor or 0, color="black", linestyle="--", label="floor")
         ax.axhline(2 * (reads[0].floor or 0), color="grey", linestyle=":", label="2× floor")
