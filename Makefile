@@ -56,6 +56,7 @@ demo: install system-deps
 
 bench: install system-deps
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/step_parts.py
 	$(BIN)/python bench/config_format_bench.py
 	$(BIN)/python bench/replica_bench.py
 	$(BIN)/python bench/metrics_bench.py

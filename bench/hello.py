@@ -22,6 +22,7 @@ for step's read on the same libraries, not a service.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -177,7 +178,7 @@ def app() -> Starlette:
                 app.state.step = bare_step(client, os.environ["BARE_USER_ID"])
             yield
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/", hello),
             Route("/healthz", hello),
@@ -188,3 +189,5 @@ def app() -> Starlette:
         ],
         lifespan=lifespan,
     )
+    gc.freeze()  # as the services' factories do (`step_platform.asgi.app_from_env`)
+    return application

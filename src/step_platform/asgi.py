@@ -15,6 +15,7 @@ generated key needs no copying.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -70,6 +71,11 @@ def app_from_env(service: str, env: Mapping[str, str]) -> Starlette:
     settings = module.Settings.from_env(env)
     app: Starlette = module.create_app(settings)
     configure_logging(settings.common.debug)
+    # What is built by now (modules, the app, its schemas) lives as long as the process: kept out
+    # of the cyclic collector, a full collection no longer walks it. Reads that parse a few
+    # hundred KB of Raida JSON set one off every few requests, each pausing the worker for
+    # several ms (docs/benchmarks.md, "Step reads against their floor").
+    gc.freeze()
     return app
 
 

@@ -1,0 +1,193 @@
+"""What step's "my tasks" costs in CPU, part by part, at 10, 50 and 200 contests.
+
+The read waits for one Raida round trip; everything else is step's CPU on the two search
+answers (the contests, the user's applications). This measures each part in one process,
+against a real raida-mock over a socket (no latency fault), beside the least the same part
+could cost with other parts: the bytes read from a raw asyncio stream instead of through httpx,
+and orjson (with a check for 19-digit runs, which orjson would read as floats) instead of
+step's `json` parser. It is the measured reason in docs/benchmarks.md for what remains between
+"my tasks" at 200 contests and twice its floor.
+
+    .venv/bin/python bench/step_parts.py [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import timeit
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import orjson
+import uvloop
+from common import machine, report, service, workspace
+from run import RAIDA_PASSWORD, RAIDA_USER, seed_contests
+
+from raida_mock.fixtures import DEMO_USER_ID
+from step_platform.contests import rql
+from step_platform.contests.envelopes import ok_list
+from step_platform.contests.presenters import contest_key, first_by_contest, my_task_item
+from step_platform.core.upstream import create_client, loads
+from step_platform.seed import seed_config_set
+
+CONTESTS = (10, 50, 200)
+ROUNDS = 200
+DIGITS = bytes.maketrans(b"123456789", b"000000000")
+LONG_NUMBER = b"0" * 19
+
+
+def queries() -> tuple[str, list[str]]:
+    """The node and the two searches of "my tasks" for the demo user (step's own RQL)."""
+    config = seed_config_set()
+    cs, ts = config["contest_status_id"], config["task_status_id"]
+    running = ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
+    return config["node_id"]["value"], [
+        rql.contests(config["contest_process_id"]["value"], [cs[s] for s in running]),
+        rql.user_tasks(
+            config["task_process_id"]["value"], DEMO_USER_ID, not_status=ts["rejection"]
+        ),
+    ]
+
+
+async def cpu_per_call(run: Callable[[], Awaitable[Any]], rounds: int = ROUNDS) -> float:
+    """This process's CPU per call of `run` in ms, best of three batches after a warm-up."""
+    for _ in range(10):
+        await run()
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        for _ in range(rounds):
+            await run()
+        best = min(best, (time.process_time() - started) / rounds)
+    return best * 1000
+
+
+def best_ms(call: Callable[[], Any], number: int = ROUNDS) -> float:
+    return min(timeit.repeat(call, number=number, repeat=5)) / number * 1000
+
+
+def orjson_guarded(body: bytes) -> Any:
+    if LONG_NUMBER in body.translate(DIGITS):
+        return loads(body)
+    return orjson.loads(body)
+
+
+def measure(raida: str, token: str, node: str, searches: list[str]) -> dict[str, Any]:
+    path = f"/api/tasks/rql/{node}"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    requests = [json.dumps({"rql": q, "fields": []}).encode() for q in searches]
+
+    async def through_httpx() -> list[bytes]:
+        async with create_client(raida) as client:
+            bodies = []
+            for body in requests:
+                response = await client.post(path, content=body, headers=headers)
+                bodies.append(response.content)
+            return bodies
+
+    async def socket_parts() -> tuple[list[bytes], float, float]:
+        """Both answers through step's client, then the same requests on a raw stream; on
+        uvloop, as the services run."""
+        async with create_client(raida) as client:
+
+            async def through_httpx() -> list[bytes]:
+                return [
+                    (await client.post(path, content=body, headers=headers)).content
+                    for body in requests
+                ]
+
+            bodies = await through_httpx()
+            httpx_ms = await cpu_per_call(through_httpx)
+        host, port = raida.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+
+        async def raw() -> None:
+            for body in requests:
+                head = (
+                    f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}"
+                    f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                )
+                writer.write(head.encode() + body)
+                lines = (await reader.readuntil(b"\r\n\r\n")).lower().split(b"\r\n")
+                length = next(int(x.split(b":")[1]) for x in lines if x.startswith(b"content-l"))
+                await reader.readexactly(length)
+
+        try:
+            raw_ms = await cpu_per_call(raw)
+        finally:
+            writer.close()
+        return bodies, httpx_ms, raw_ms
+
+    bodies, httpx_ms, raw_ms = uvloop.run(socket_parts())
+    contests, tasks = (loads(b)["data"] for b in bodies)
+    tz = ZoneInfo("Europe/Moscow")
+    completed = seed_config_set()["task_status_id"]["completed"]
+
+    def present() -> list[dict[str, Any]]:
+        mine = first_by_contest(tasks)
+        return [
+            my_task_item(c, mine[key], completed, tz)
+            for c in contests
+            if (key := contest_key(c)) in mine
+        ]
+
+    items = present()
+    return {
+        "bytes": sum(len(b) for b in bodies),
+        "httpx": httpx_ms,
+        "raw": raw_ms,
+        "json": best_ms(lambda: [loads(b) for b in bodies]),
+        "orjson": best_ms(lambda: [orjson.loads(b) for b in bodies]),
+        "guarded": best_ms(lambda: [orjson_guarded(b) for b in bodies]),
+        "present": best_ms(present),
+        "render": best_ms(lambda: ok_list("", items)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    node, searches = queries()
+    results = {}
+    with workspace("step-parts") as ws, ExitStack() as stack:
+        env = {**ws.base_env, "USER_RAIDA": RAIDA_USER, "PASSWD_RAIDA": RAIDA_PASSWORD}
+        raida = stack.enter_context(service("raida-mock", env, ws.log_dir))
+        with httpx.Client(base_url=raida, timeout=60) as admin:
+            credentials = {"username": RAIDA_USER, "password": RAIDA_PASSWORD}
+            token = admin.post("/api/users/token", data=credentials).json()["access_token"]
+            for contests in CONTESTS:
+                seed_contests(admin, contests, 0)
+                results[contests] = measure(raida, token, node, searches)
+    lines = [
+        '## Step\'s CPU for "my tasks", part by part (`bench/step_parts.py`)',
+        "",
+        "In process against raida-mock over a socket (no latency fault), ms of CPU per request "
+        "(both search answers); socket parts: this process's CPU per pair, best of 3 batches of "
+        f"{ROUNDS}; pure parts: `timeit`, best of 5. Step's parts are in bold; the others are "
+        "what the same part costs with other means.",
+        "",
+        "| contests | answer bytes | **httpx: send both, read the answers** | raw asyncio "
+        "stream, same bytes | **parse (step's `json`)** | orjson | orjson + 19-digit check "
+        "| **join and present** | **render** |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for contests, r in results.items():
+        lines.append(
+            f"| {contests} | {r['bytes']:,} | {r['httpx']:.2f} | {r['raw']:.2f} | {r['json']:.2f} "
+            f"| {r['orjson']:.2f} | {r['guarded']:.2f} | {r['present']:.2f} | {r['render']:.2f} |"
+        )
+    lines += ["", f"Machine: {machine()}.", "", "Command: `.venv/bin/python bench/step_parts.py`"]
+    report("\n".join(lines), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
