@@ -647,7 +647,7 @@ def plots(figures: list[Figure], out: Path) -> None:
     from matplotlib import pyplot as plt
 
     reads = [f for f in figures if f.section == "step reads"]
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(10, 5))
     for route in READ_ROUTES:
         points = sorted((f.extra["contests"], f.p50) for f in reads if f.name == route)
         ax.plot(*zip(*points, strict=True), marker="o", label=route)
@@ -666,7 +666,7 @@ def plots(figures: list[Figure], out: Path) -> None:
     ax.set_xlabel("contests")
     ax.set_ylabel("p50 latency, ms (one connection)")
     ax.set_title(f"step reads, {READ_LATENCY_MS:g} ms per Raida call")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # off the lines
     fig.tight_layout()
     fig.savefig(out / "bench-step-reads.png", dpi=100)
     plt.close(fig)
