@@ -33,3 +33,16 @@ async def test_a_transaction_left_open_is_still_rolled_back(registry_database_ur
             assert await conn.fetchval("SELECT to_regclass('pool_probe')") is None
     finally:
         await store.disconnect()
+
+
+async def test_a_connection_plans_its_statements_once_and_never_in_parallel(
+    registry_database_url: str,
+) -> None:
+    store = Store(registry_database_url, pool_size=1)
+    await store.connect()
+    try:
+        async with store.connection() as conn:
+            assert await conn.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+            assert await conn.fetchval("SHOW max_parallel_workers_per_gather") == "0"
+    finally:
+        await store.disconnect()
