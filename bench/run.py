@@ -490,8 +490,8 @@ async def grow(url: str, rows: int) -> tuple[float, str]:
             # Settle the tables before they are measured, as tables long in service are: the
             # vacuum sets the new rows' (and their revisions') hint bits and visibility, or
             # autovacuum and the first readers would during the runs; the checkpoint writes the
-            # load's dirty pages out now, not under the runs. The 1M-row figure still dips
-            # (docs/benchmarks.md, the targets): its p99 fell from 386 ms to 37-54 ms with both.
+            # load's dirty pages out now, not under the runs. (The 1M-row dip was the load's
+            # million notifications, one per row before migration 0004: docs/benchmarks.md.)
             await conn.execute("VACUUM (ANALYZE) configs_config, registry_revisions")
             await conn.execute("CHECKPOINT")
         took = time.perf_counter() - started

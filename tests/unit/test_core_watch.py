@@ -135,6 +135,17 @@ async def test_listeners_hear_projects_and_resets():
     assert heard == [frozenset({"p"}), None]
 
 
+async def test_a_reset_wakes_every_ticket_and_keeps_the_highest_index():
+    signal = ChangeSignal()
+    tickets = [signal.ticket({"p"}), signal.ticket(None)]
+    signal.notify({"q"}, 7)
+    signal.notify_all(5)
+    assert all(t.event.is_set() for t in tickets) and signal.waiting() == 0
+    assert signal.index == 7
+    signal.notify_all(9)
+    assert signal.index == 9
+
+
 async def test_block_reads_again_after_a_change_until_the_index_passes():
     signal = ChangeSignal()
     state = {"index": 5}

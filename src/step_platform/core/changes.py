@@ -81,8 +81,10 @@ class ChangeSignal:
         for listener in self._listeners:
             listener(changed)
 
-    def notify_all(self) -> None:
-        """Anything may have changed (a feed reconnected, an index went backwards)."""
+    def notify_all(self, index: int = 0) -> None:
+        """Anything may have changed (a feed reconnected, an index went backwards, a write
+        touched more projects than a notification names)."""
+        self.index = max(self.index, index)
         waiting, self._waiting = self._waiting, {}
         for tickets in waiting.values():
             for ticket in tickets:

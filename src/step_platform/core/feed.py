@@ -115,8 +115,7 @@ class FeedFollower:
             if self.on_resume is not None:
                 self.on_resume()
         if reset or first:
-            self.signal.notify_all()
-            self.signal.index = max(self.signal.index, index)
+            self.signal.notify_all(index)
             return
         for change in changes:
             self.signal.notify(change["projects"], change["index"])

@@ -1,8 +1,9 @@
 """One LISTEN connection per registry instance, fanning revisions out to its waiters.
 
-The revision triggers `pg_notify` every revision at commit, whichever instance wrote it; this
-connection (outside the pool, so a busy pool never delays a wake-up and the pool's recycling
-never drops the LISTEN) turns each notification into `ChangeSignal.notify`. When the
+The revision triggers announce each statement's revisions with one `pg_notify`, delivered at
+commit whichever instance wrote them (migration 0004); this connection (outside the pool, so
+a busy pool never delays a wake-up and the pool's recycling never drops the LISTEN) turns each
+notification into `ChangeSignal.notify`. When the
 connection is lost it is opened again (backoff up to 5 s), and every waiter is woken once it
 is back, because notifications sent meanwhile are gone: waiters re-read their index from the
 table, which is the truth; notifications only end waits early.
@@ -30,12 +31,21 @@ MAX_BACKOFF = 5.0
 APPLICATION_NAME = "step-registry-listen"  # how operators tell it apart in pg_stat_activity
 
 
-def parse_payload(payload: str) -> tuple[int, set[str]] | None:
-    """`<index> <kind> <project or -> <previous project or ->` -> (index, projects)."""
+def parse_payload(payload: str) -> tuple[int, set[str] | None] | None:
+    """A statement's notification -> (its last index, its projects; None: any project).
+
+    `<index> <kind> <p1,p2,...|-|*>` (one per statement, migration 0004), or
+    `<index> <kind> <project or -> <previous project or ->` (one per row, as 0003 sent them,
+    from a database not migrated yet). None for anything else.
+    """
     parts = payload.split(" ")
-    if len(parts) != 4 or not parts[0].isdigit():
+    if len(parts) not in (3, 4) or not parts[0].isdigit():
         return None
-    return int(parts[0]), {p for p in parts[2:] if p != "-"}
+    if len(parts) == 4:
+        return int(parts[0]), {p for p in parts[2:] if p != "-"}
+    if parts[2] == "*":
+        return int(parts[0]), None
+    return int(parts[0]), {p for p in parts[2].split(",") if p and p != "-"}
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:
@@ -68,7 +78,10 @@ class RevisionListener:
             log.warning("ignored notification %r", payload)
             return
         index, projects = parsed
-        self.signal.notify(projects, index)
+        if projects is None:
+            self.signal.notify_all(index)
+        else:
+            self.signal.notify(projects, index)
 
     async def _run(self) -> None:
         backoff = 0.1

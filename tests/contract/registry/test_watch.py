@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from asgi_lifespan import LifespanManager
 
 from step_platform.core.app import CommonSettings
 from step_platform.registry.app import Settings, create_app
+from step_platform.registry.db import connect_once
 from step_platform.registry.listener import APPLICATION_NAME
 from tests.fixtures.registry import reset_registry
 
@@ -84,6 +86,38 @@ async def test_a_blocking_list_returns_when_its_scope_changes(registry_client):
     assert 0.5 < time.monotonic() - started < 5
     assert response.headers["X-Config-Index"] == "3"
     assert [r["name"] for r in response.json()] == ["new", None]
+
+
+async def test_a_write_to_more_projects_than_a_notification_names_wakes_a_blocking_list(
+    registry_client, registry_database_url
+):
+    """One statement over 201 projects is announced as "*" (migration 0004): every watcher is
+    woken and re-reads, so the list of one of them answers at once."""
+    await create_config(registry_client, project_id=P1)
+    index = await index_of(registry_client, "/api/configs/", project_id=P1)
+    projects = [uuid.uuid4() for _ in range(200)] + [uuid.UUID(P1)]
+
+    async def write_later() -> None:
+        await asyncio.sleep(0.3)
+        conn = await connect_once(registry_database_url)
+        try:
+            await conn.execute(
+                "INSERT INTO configs_config (id, project_id, name) "
+                "SELECT gen_random_uuid(), p, 'bulk' FROM unnest($1::uuid[]) AS p",
+                projects,
+            )
+        finally:
+            await conn.close()
+
+    writer = asyncio.create_task(write_later())
+    started = time.monotonic()
+    response = await registry_client.get(
+        "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+    )
+    await writer
+    assert time.monotonic() - started < 5
+    assert response.headers["X-Config-Index"] == "202"
+    assert [r["name"] for r in response.json()] == ["bulk", None]
 
 
 async def test_a_stale_index_answers_at_once_and_a_quiet_one_after_the_wait(registry_client):
