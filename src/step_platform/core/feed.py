@@ -6,8 +6,8 @@ it answers the changes after N as soon as there are any. A process follows it wi
 request at a time and turns each answer into `signal.notify(projects)`, so any number of local
 watchers and caches cost one upstream connection. After a failure it asks again from the last
 index it saw (backoff up to 5 s): the history is kept, so nothing is missed. `reset` (the feed
-is behind our index: a restored database) and a first answer after an outage where we had no
-index wake everything.
+is behind our index, a restored database, or we are more than a page behind it) and a first
+answer after an outage where we had no index wake everything.
 """
 
 from __future__ import annotations
@@ -92,8 +92,11 @@ class FeedFollower:
 
     async def poll(self) -> None:
         """One request: where the feed is (first), else the changes after our index; after an
-        outage without waiting, so that the feed is known to be back at once."""
-        wait = self.wait if self.following.is_set() else 0.0
+        outage or a full page without waiting, so that the feed is known to be back (or caught
+        up) at once."""
+        # behind (the last answer was a full page): the next page is there or it is not, and a
+        # long-poll would keep the follower behind, its caches bypassed, for the whole wait
+        wait = self.wait if self.following.is_set() and not self.behind else 0.0
         params = {} if self.index is None else {"index": str(self.index), "wait": wait_text(wait)}
         response = await self.http.get(
             self.path,

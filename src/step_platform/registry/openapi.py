@@ -827,8 +827,10 @@ def _revision_paths(paths: dict[str, Any]) -> None:
             "summary": "The change feed: what changed after an index (blocking)",
             "description": "Without `index`: where the history is now (`changes` empty). With "
             "`index`: up to 1000 revisions after it, oldest first, waiting up to `wait` for "
-            "the first; `index` in the answer is the last one listed. `reset` is true when "
-            "the given index is ahead of this registry (start again from `index`).",
+            "the first; `index` in the answer is the last one listed. `reset` is true, with "
+            "no changes and the latest index, when the given index is ahead of this registry "
+            "or more than 1000 revisions follow it: treat everything as changed and go on "
+            "from `index`.",
             "parameters": WATCH_PARAMETERS,
             "responses": {
                 "200": json_response(

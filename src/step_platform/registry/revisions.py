@@ -37,7 +37,8 @@ from .validation import NUL_CHARS
 
 DEFAULT_ACTOR = "registry"
 DEFAULT_PAGE = 100
-CHANGES_PAGE = FEED_PAGE  # a follower that gets a full page knows it is behind
+# the most changes the feed lists; a follower further behind is sent a reset instead
+CHANGES_PAGE = FEED_PAGE
 
 SET_CONTEXT = """
     SELECT set_config('step_platform.actor', $1, true),
@@ -335,15 +336,18 @@ async def audit_page(
     return records, total, latest
 
 
-async def changes_after(conn: asyncpg.Connection, index: int) -> tuple[list[asyncpg.Record], int]:
-    """(up to CHANGES_PAGE revisions after `index`, oldest first; the latest index)."""
+async def changes_after(
+    conn: asyncpg.Connection, index: int
+) -> tuple[list[asyncpg.Record], int, bool]:
+    """(up to CHANGES_PAGE revisions after `index`, oldest first; the latest index; whether
+    more than CHANGES_PAGE follow `index`)."""
     records = await conn.fetch(
         "SELECT index, kind, object_id, project_id, before_project_id FROM registry_revisions "
-        f"WHERE index > $1 ORDER BY index LIMIT {CHANGES_PAGE}",
+        f"WHERE index > $1 ORDER BY index LIMIT {CHANGES_PAGE + 1}",
         index,
     )
     latest = await conn.fetchval(f"SELECT {LATEST}")
-    return records, latest
+    return records[:CHANGES_PAGE], latest, len(records) > CHANGES_PAGE
 
 
 async def revision_of(

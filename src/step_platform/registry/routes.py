@@ -390,7 +390,10 @@ class RevisionRoutes:
         """Without `index`: `{"index": <latest>, "changes": []}`. With `?index=N&wait=W`:
         the revisions after N (at most 1000, oldest first) as
         `{"index", "reset", "changes": [{"index", "kind", "id", "projects"}]}`; `index` is the
-        last one listed (or the latest); `reset` is true when N is ahead of this database."""
+        last one listed (or the latest). `reset` (with the latest index and no changes) when
+        N is ahead of this database, or more than 1000 revisions follow it: a follower that
+        far behind treats everything as changed rather than page through them (a bulk write
+        of a million rows would have been a thousand pages for every follower)."""
         watch = parse_watch(request.query_params)
         if watch is None:  # where the history is now: a follower's starting point
             async with store_of(request).connection() as conn:
@@ -400,16 +403,21 @@ class RevisionRoutes:
                 headers={INDEX_HEADER: str(latest)},
             )
 
-        async def read() -> tuple[list[Record], int]:
+        async def read() -> tuple[list[Record], int, bool]:
             async with store_of(request).connection() as conn:
                 return await revisions.changes_after(conn, watch.index)
 
-        def indexed(result: tuple[list[Record], int]) -> Indexed:
+        def indexed(result: tuple[list[Record], int, bool]) -> Indexed:
             # nothing after an index ahead of the history (a restore): answered at once
-            records, latest = result
+            records, latest, _ = result
             return Indexed(records[-1]["index"] if records else min(watch.index, latest), latest)
 
-        records, latest = await block(watch, signal_of(request), None, read, indexed)
+        records, latest, overflow = await block(watch, signal_of(request), None, read, indexed)
+        if overflow or watch.index > latest:
+            return JSON(
+                {"index": latest, "reset": True, "changes": []},
+                headers={INDEX_HEADER: str(latest)},
+            )
         changes = [
             {
                 "index": r["index"],
@@ -421,9 +429,8 @@ class RevisionRoutes:
             }
             for r in records
         ]
-        reset = watch.index > latest
-        index = changes[-1]["index"] if changes else (latest if reset else watch.index)
+        index = changes[-1]["index"] if changes else watch.index
         return JSON(
-            {"index": index, "reset": reset, "changes": changes},
+            {"index": index, "reset": False, "changes": changes},
             headers={INDEX_HEADER: str(index)},
         )

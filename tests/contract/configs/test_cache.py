@@ -23,6 +23,7 @@ from .conftest import A, FeedCut, P
 pytestmark = pytest.mark.anyio
 
 URL = "/configs/a/"
+OTHER_PROJECT = "33333333-3333-4333-8333-333333333333"
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -240,8 +241,8 @@ async def test_a_feed_behind_by_a_full_page_bypasses_the_cache_until_caught_up(
         await data(client, reader)
         cut.cut.set()
         await until(lambda: not follower.live)
-        for first in range(0, PAGE + 1, 100):  # more than a page of changes, unheard of
-            await load_configs(P, {f"t{n}": n for n in range(first, min(first + 100, PAGE + 1))})
+        for first in range(0, PAGE, 100):  # a full page of changes, unheard of
+            await load_configs(P, {f"t{n}": n for n in range(first, first + 100)})
         cut.answers_left = 1  # the feed comes back with one full page, then is held
         cut.cut.clear()
         await until(lambda: follower.following.is_set())
@@ -251,7 +252,40 @@ async def test_a_feed_behind_by_a_full_page_bypasses_the_cache_until_caught_up(
             await data(client, reader)
         assert len(registry_calls) == calls + 2
         cut.released.set()
-        await until(lambda: follower.live)
+        await until(lambda: follower.live)  # asked again at once, not after a long-poll
         for _ in range(2):
             await data(client, reader)
     assert len(registry_calls) == calls + 2 + 1
+
+
+async def test_a_feed_more_than_a_page_behind_is_caught_up_by_one_reset(
+    start_configs,
+    registry_app,
+    registry_client,
+    reader,
+    load_configs,
+    registry_calls,
+    configs_states,
+):
+    """More than a page of changes unheard of: the registry answers a reset with its latest
+    index, so one answer catches the follower up (no paging through them) and the cache,
+    dropped whole, is trusted again at once."""
+    await load_configs(P, {"a": 1})
+    cut = FeedCut()
+    async with start_configs(registry_app, feed_cut=cut, cache_ttl=DEFAULT_CACHE_TTL) as client:
+        follower = feed_of(configs_states)
+        await data(client, reader)
+        calls = len(registry_calls)
+        cut.cut.set()
+        await until(lambda: not follower.live)
+        for first in range(0, PAGE + 1, 100):
+            types = {f"t{n}": n for n in range(first, min(first + 100, PAGE + 1))}
+            await load_configs(OTHER_PROJECT, types)
+        cut.answers_left = 1  # one answer, then the feed is held
+        cut.cut.clear()
+        await heard(follower, registry_client)
+        assert follower.live
+        for _ in range(2):
+            await data(client, reader)
+        cut.released.set()
+    assert len(registry_calls) == calls + 1  # the cache dropped whole, then filled again

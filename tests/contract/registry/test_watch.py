@@ -169,6 +169,26 @@ async def test_the_change_feed_starts_where_the_history_is_and_lists_what_follow
     assert ahead == {"index": 2, "reset": True, "changes": []}
 
 
+async def test_the_change_feed_lists_a_page_and_resets_a_follower_further_behind(
+    registry_client, registry_database_url
+):
+    conn = await connect_once(registry_database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO configs_config (id, project_id) "
+            "SELECT gen_random_uuid(), $1 FROM generate_series(1, 1001)",
+            uuid.UUID(P1),
+        )
+    finally:
+        await conn.close()
+    page = (await registry_client.get("/api/changes/", params={"index": 1})).json()
+    assert page["index"] == 1001 and page["reset"] is False
+    assert [c["index"] for c in page["changes"]] == list(range(2, 1002))
+    behind = await registry_client.get("/api/changes/", params={"index": 0, "wait": "10s"})
+    assert behind.json() == {"index": 1001, "reset": True, "changes": []}
+    assert behind.headers["X-Config-Index"] == "1001"
+
+
 async def test_watches_survive_a_lost_listen_connection(registry_database_url):
     await reset_registry(registry_database_url)
     app = create_app(
