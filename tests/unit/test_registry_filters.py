@@ -32,20 +32,30 @@ def test_the_configs_service_query_is_four_conditions_on_parameters():
     select, params, _, _ = compiled(
         f"project_id={P}&account_id={A},null&object_type=a,b&meta_status=active"
     )
-    assert "project_id = ANY(CAST($1 AS uuid[]))" in select
-    assert "account_id = ANY(CAST($2 AS uuid[])) OR account_id IS NULL" in select
+    assert "project_id = CAST($1 AS uuid)" in select
+    assert "account_id = CAST($2 AS uuid) OR account_id IS NULL" in select
     assert "object_type = ANY(CAST($3 AS text[]))" in select
     assert "lower(meta ->> 'status') = lower(CAST($4 AS text))" in select
-    assert [str(v) for v in params[0]] == [P]
+    assert [str(v) for v in params[:2]] == [P, A]
     assert params[2:] == [["a", "b"], "active"]
+
+
+def test_one_value_is_an_equality_and_several_an_array():
+    """A generic plan cannot know an array's length; `=` lets it estimate one value's rows."""
+    one, one_params, _, _ = compiled(f"project_id={P}&name=x")
+    several, several_params, _, _ = compiled(f"project_id={P},{A}&name=x,y")
+    assert "(project_id = CAST($1 AS uuid)) AND (name = CAST($2 AS text))" in one
+    assert [str(one_params[0]), one_params[1]] == [P, "x"]
+    assert "(project_id = ANY(CAST($1 AS uuid[]))) AND (name = ANY(CAST($2 AS text[])))" in several
+    assert [[str(v) for v in several_params[0]], several_params[1]] == [[P, A], ["x", "y"]]
 
 
 def test_paging_adds_limit_and_offset_parameters_to_the_select_only():
     select, params, count, count_params = compiled("limit=10&offset=20&name=x")
     assert select.endswith("LIMIT CAST($2 AS int8) OFFSET CAST($3 AS int8)")
-    assert params == [["x"], 10, 20]
-    assert count == "SELECT count(*) FROM configs_config WHERE (name = ANY(CAST($1 AS text[])))"
-    assert count_params == [["x"]]
+    assert params == ["x", 10, 20]
+    assert count == "SELECT count(*) FROM configs_config WHERE (name = CAST($1 AS text))"
+    assert count_params == ["x"]
 
 
 def test_a_user_ordering_ends_with_the_default_as_tie_break():

@@ -241,12 +241,22 @@ class _Compiler:
             if any(v is None for v in values):
                 self.fail(column.name, INVALID_UUID)
                 return
-            options = [f"{column.name} = ANY({self.p(values, 'uuid[]')})"] if values else []
+            options = [self.equals_any(column.name, values, "uuid")] if values else []
             if with_null:
                 options.append(f"{column.name} IS NULL")
             self.where(" OR ".join(options))
         else:
-            self.where(f"{column.name} = ANY({self.p(tokens, 'text[]')})")
+            self.where(self.equals_any(column.name, tokens, "text"))
+
+    def equals_any(self, column: str, values: Sequence[object], cast: str) -> str:
+        """`column = $n` for one value, `= ANY($n)` for several. The registry's sessions plan
+        each statement once, generically (`db.SESSION_SETTINGS`), and a generic plan cannot
+        know an array's length: Postgres assumes several elements, so on a small table it
+        chose a scan of every project's project-level rows over the index for one project
+        (0.25-0.34 ms an execution against 0.12-0.14 at 1,000 rows)."""
+        if len(values) == 1:
+            return f"{column} = {self.p(values[0], cast)}"
+        return f"{column} = ANY({self.p(values, cast + '[]')})"
 
     def numbers(self, column: Column) -> None:
         for suffix, operator in (("", "="), ("__gt", ">"), ("__lt", "<")):
