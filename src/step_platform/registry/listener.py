@@ -3,10 +3,10 @@
 The revision triggers announce each statement's revisions with one `pg_notify`, delivered at
 commit whichever instance wrote them (migration 0004); this connection (outside the pool, so
 a busy pool never delays a wake-up and the pool's recycling never drops the LISTEN) turns each
-notification into `ChangeSignal.notify`. When the
-connection is lost it is opened again (backoff up to 5 s), and every waiter is woken once it
-is back, because notifications sent meanwhile are gone: waiters re-read their index from the
-table, which is the truth; notifications only end waits early.
+notification into `ChangeSignal.notify` (`notify_all` for a `*`). When the connection is lost
+it is opened again (backoff up to 5 s), and every waiter is woken once it is back, because
+notifications sent meanwhile are gone: waiters re-read their index from the table, which is
+the truth; notifications only end waits early.
 """
 
 from __future__ import annotations
@@ -41,11 +41,10 @@ def parse_payload(payload: str) -> tuple[int, set[str] | None] | None:
     parts = payload.split(" ")
     if len(parts) not in (3, 4) or not parts[0].isdigit():
         return None
-    if len(parts) == 4:
-        return int(parts[0]), {p for p in parts[2:] if p != "-"}
-    if parts[2] == "*":
+    projects = ",".join(parts[2:]).split(",")
+    if "*" in projects:
         return int(parts[0]), None
-    return int(parts[0]), {p for p in parts[2].split(",") if p and p != "-"}
+    return int(parts[0]), {p for p in projects if p and p != "-"}
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:
