@@ -17,6 +17,7 @@ import pytest
 
 from step_platform.configs.app import DEFAULT_CACHE_TTL
 from step_platform.core.feed import PAGE, FeedFollower
+from tests.fixtures.configs import LoadConfigs
 
 from .conftest import A, FeedCut, P
 
@@ -37,6 +38,12 @@ async def heard(follower: FeedFollower, registry_client: httpx.AsyncClient) -> N
     """Wait until the instance's feed has heard of every change the registry has made."""
     latest = (await registry_client.get("/api/changes/")).json()["index"]
     await until(lambda: follower.index is not None and follower.index >= latest)
+
+
+async def load_many(load: LoadConfigs, project: str, count: int) -> None:
+    """`count` configs (types t0, t1, ...) in `project`, a revision each, 100 per request."""
+    for first in range(0, count, 100):
+        await load(project, {f"t{n}": n for n in range(first, min(first + 100, count))})
 
 
 def feed_of(states: list[dict[str, Any]], number: int = 0) -> FeedFollower:
@@ -241,8 +248,7 @@ async def test_a_feed_behind_by_a_full_page_bypasses_the_cache_until_caught_up(
         await data(client, reader)
         cut.cut.set()
         await until(lambda: not follower.live)
-        for first in range(0, PAGE, 100):  # a full page of changes, unheard of
-            await load_configs(P, {f"t{n}": n for n in range(first, first + 100)})
+        await load_many(load_configs, P, PAGE)  # a full page of changes, unheard of
         cut.answers_left = 1  # the feed comes back with one full page, then is held
         cut.cut.clear()
         await until(lambda: follower.following.is_set())
@@ -278,9 +284,7 @@ async def test_a_feed_more_than_a_page_behind_is_caught_up_by_one_reset(
         calls = len(registry_calls)
         cut.cut.set()
         await until(lambda: not follower.live)
-        for first in range(0, PAGE + 1, 100):
-            types = {f"t{n}": n for n in range(first, min(first + 100, PAGE + 1))}
-            await load_configs(OTHER_PROJECT, types)
+        await load_many(load_configs, OTHER_PROJECT, PAGE + 1)
         cut.answers_left = 1  # one answer, then the feed is held
         cut.cut.clear()
         await heard(follower, registry_client)

@@ -32,8 +32,7 @@ class Heard:
     """Everything a LISTEN connection hears until the `END` sentinel, which the writer sends
     after its writes: notifications come in commit order, so nothing is still on its way."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self) -> None:
         self.payloads: list[str] = []
         self.done = asyncio.Event()
 
@@ -52,7 +51,7 @@ class Heard:
 @pytest.fixture
 async def listen(registry_database_url: str) -> AsyncIterator[Heard]:
     await reset_registry(registry_database_url)
-    heard = Heard(registry_database_url)
+    heard = Heard()
     conn = await connect_once(registry_database_url)
     await conn.add_listener(CHANNEL, heard.on)
     try:

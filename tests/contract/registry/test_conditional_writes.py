@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from step_platform.registry.db import connect_once
+from tests.fixtures.registry import execute_sql
 
 from .helpers import MISSING, create_config, create_link, detail, link_body, parse_ts
 
@@ -99,11 +99,7 @@ async def test_the_etag_changes_even_when_the_clock_steps_back(
 ):
     row = await create_config(registry_client)
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    conn = await connect_once(registry_database_url)
-    try:
-        await conn.execute("UPDATE configs_config SET modified_date = $1", future)
-    finally:
-        await conn.close()
+    await execute_sql(registry_database_url, "UPDATE configs_config SET modified_date = $1", future)
     before = (await read(registry_client, "config", row)).headers["etag"]
     response = await registry_client.patch(f"/api/config/{row['id']}/", json={})
     assert response.headers["etag"] != before

@@ -16,6 +16,7 @@ from step_platform.devstack.postgres import PostgresServer
 from step_platform.registry.app import Settings, create_app
 from step_platform.registry.db import connect_once
 from step_platform.registry.migrations import available, migrate
+from tests.fixtures.registry import execute_sql
 
 pytestmark = pytest.mark.anyio
 
@@ -72,14 +73,6 @@ async def empty_database(postgres_server: PostgresServer) -> AsyncIterator[str]:
         await anyio.to_thread.run_sync(postgres_server.drop_database, name)
 
 
-async def run_sql(url: str, sql: str) -> None:
-    conn = await connect_once(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def fetch(url: str, sql: str) -> list:
     conn = await connect_once(url)
     try:
@@ -131,7 +124,7 @@ async def test_a_fresh_schema_has_the_indexes_the_queries_use(empty_database):
 
 
 async def test_migrate_adopts_a_database_the_original_created(empty_database):
-    await run_sql(empty_database, ORIGINAL_SCHEMA)
+    await execute_sql(empty_database, ORIGINAL_SCHEMA)
     assert await migrate(empty_database) == ALL
     manager, client = await client_for(empty_database)
     try:
@@ -181,7 +174,7 @@ async def test_migrate_adopts_a_database_the_original_created(empty_database):
 
 
 async def test_an_adopted_database_starts_each_row_with_one_adopted_revision(empty_database):
-    await run_sql(empty_database, ORIGINAL_SCHEMA)
+    await execute_sql(empty_database, ORIGINAL_SCHEMA)
     await migrate(empty_database)
     manager, client = await client_for(empty_database)
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import httpx
 import pytest
@@ -13,9 +15,8 @@ from asgi_lifespan import LifespanManager
 
 from step_platform.core.app import CommonSettings
 from step_platform.registry.app import Settings, create_app
-from step_platform.registry.db import connect_once
 from step_platform.registry.listener import APPLICATION_NAME
-from tests.fixtures.registry import reset_registry
+from tests.fixtures.registry import execute_sql, reset_registry
 
 from .helpers import A1, P1, P2, create_config, create_link, lifespan_state
 
@@ -67,23 +68,36 @@ async def test_a_record_carries_its_own_last_index(registry_client):
     assert await index_of(registry_client, f"/api/config/{row['id']}/") == 1
 
 
+async def list_while_writing(
+    client: httpx.AsyncClient, index: int, write: Callable[[], Awaitable[object]]
+) -> tuple[httpx.Response, float]:
+    """A blocking list of P1 from `index` (up to 10 s) while `write` runs, 0.3 s after the
+    list started; its answer and how long it took."""
+
+    async def write_later() -> None:
+        await asyncio.sleep(0.3)
+        await write()
+
+    writer = asyncio.create_task(write_later())
+    started = time.monotonic()
+    response = await client.get(
+        "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+    )
+    await writer
+    return response, time.monotonic() - started
+
+
 async def test_a_blocking_list_returns_when_its_scope_changes(registry_client):
     await create_config(registry_client, project_id=P1)
     index = await index_of(registry_client, "/api/configs/", project_id=P1)
 
-    async def write_later() -> None:
-        await asyncio.sleep(0.3)
+    async def writes() -> None:
         await create_config(registry_client, project_id=P2)  # another scope: no wake-up
         await asyncio.sleep(0.3)
         await create_config(registry_client, project_id=P1, name="new")
 
-    writer = asyncio.create_task(write_later())
-    started = time.monotonic()
-    response = await registry_client.get(
-        "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
-    )
-    await writer
-    assert 0.5 < time.monotonic() - started < 5
+    response, took = await list_while_writing(registry_client, index, writes)
+    assert 0.5 < took < 5
     assert response.headers["X-Config-Index"] == "3"
     assert [r["name"] for r in response.json()] == ["new", None]
 
@@ -96,26 +110,15 @@ async def test_a_write_to_more_projects_than_a_notification_names_wakes_a_blocki
     await create_config(registry_client, project_id=P1)
     index = await index_of(registry_client, "/api/configs/", project_id=P1)
     projects = [uuid.uuid4() for _ in range(200)] + [uuid.UUID(P1)]
-
-    async def write_later() -> None:
-        await asyncio.sleep(0.3)
-        conn = await connect_once(registry_database_url)
-        try:
-            await conn.execute(
-                "INSERT INTO configs_config (id, project_id, name) "
-                "SELECT gen_random_uuid(), p, 'bulk' FROM unnest($1::uuid[]) AS p",
-                projects,
-            )
-        finally:
-            await conn.close()
-
-    writer = asyncio.create_task(write_later())
-    started = time.monotonic()
-    response = await registry_client.get(
-        "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+    insert = partial(
+        execute_sql,
+        registry_database_url,
+        "INSERT INTO configs_config (id, project_id, name) "
+        "SELECT gen_random_uuid(), p, 'bulk' FROM unnest($1::uuid[]) AS p",
+        projects,
     )
-    await writer
-    assert time.monotonic() - started < 5
+    response, took = await list_while_writing(registry_client, index, insert)
+    assert took < 5
     assert response.headers["X-Config-Index"] == "202"
     assert [r["name"] for r in response.json()] == ["bulk", None]
 
@@ -172,15 +175,12 @@ async def test_the_change_feed_starts_where_the_history_is_and_lists_what_follow
 async def test_the_change_feed_lists_a_page_and_resets_a_follower_further_behind(
     registry_client, registry_database_url
 ):
-    conn = await connect_once(registry_database_url)
-    try:
-        await conn.execute(
-            "INSERT INTO configs_config (id, project_id) "
-            "SELECT gen_random_uuid(), $1 FROM generate_series(1, 1001)",
-            uuid.UUID(P1),
-        )
-    finally:
-        await conn.close()
+    await execute_sql(
+        registry_database_url,
+        "INSERT INTO configs_config (id, project_id) "
+        "SELECT gen_random_uuid(), $1 FROM generate_series(1, 1001)",
+        uuid.UUID(P1),
+    )
     page = (await registry_client.get("/api/changes/", params={"index": 1})).json()
     assert page["index"] == 1001 and page["reset"] is False
     assert [c["index"] for c in page["changes"]] == list(range(2, 1002))
@@ -216,18 +216,10 @@ async def test_watches_survive_a_lost_listen_connection(registry_database_url):
         await asyncio.wait_for(listener.connected.wait(), 10)  # opened again by itself
         await create_config(client, project_id=P1)  # index 0 would not wait at all
         index = await index_of(client, "/api/configs/", project_id=P1)
-
-        async def write_later() -> None:
-            await asyncio.sleep(0.3)
-            await create_config(client, project_id=P1)
-
-        writer = asyncio.create_task(write_later())
-        started = time.monotonic()
-        response = await client.get(
-            "/api/configs/", params={"project_id": P1, "index": index, "wait": "10s"}
+        response, took = await list_while_writing(
+            client, index, partial(create_config, client, project_id=P1)
         )
-        await writer
-    assert time.monotonic() - started < 5
+    assert took < 5
     assert int(response.headers["X-Config-Index"]) > index
 
 
