@@ -39,15 +39,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from step_platform.contests import rql
+from step_platform.contests import config_format as need
+from step_platform.contests.config_format import validate
 from step_platform.contests.envelopes import ok_list
-from step_platform.contests.presenters import (
-    contest_key,
-    first_by_contest,
-    history_item,
-    my_task_item,
+from step_platform.contests.presenters import history_item, my_task_item, with_application
+from step_platform.contests.routes import (
+    MSG_HISTORY,
+    MSG_MY_TASKS,
+    history_searches,
+    my_tasks_searches,
 )
-from step_platform.contests.routes import MSG_HISTORY, MSG_MY_TASKS
 from step_platform.core.upstream import loads
 from step_platform.registry.db import NoResetConnection, connect_kwargs, database_url_from_env
 from step_platform.registry.engine import Engine
@@ -102,29 +103,20 @@ class BareStep:
     async def joined(self, read: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """The read's (contest, application) pairs, both searches sent at once."""
         contests, tasks = await asyncio.gather(*(self.search(q) for q in self.queries[read]))
-        mine = first_by_contest(tasks)
-        return [(c, mine[key]) for c in contests if (key := contest_key(c)) in mine]
+        return with_application(contests, tasks)
 
 
 def bare_step(client: httpx.AsyncClient, user_id: str) -> BareStep:
     """Step's searches for `user_id` with the seed's config set (what the bench loads)."""
-    config = seed_config_set()
-    cs, ts = config["contest_status_id"], config["task_status_id"]
-    contests, tasks = config["contest_process_id"]["value"], config["task_process_id"]["value"]
-    running = ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
+    mine = validate(seed_config_set(), need.MY_TASKS)
+    history = validate(seed_config_set(), need.HISTORY)
     return BareStep(
         client=client,
-        node=config["node_id"]["value"],
-        completed=ts["completed"],
+        node=mine["node_id.value"],
+        completed=mine["task_status_id.completed"],
         queries={
-            "my tasks": (
-                rql.contests(contests, [cs[s] for s in running]),
-                rql.user_tasks(tasks, user_id, not_status=ts["rejection"]),
-            ),
-            "history": (
-                rql.contests(contests, [cs["done"]]),
-                rql.user_tasks(tasks, user_id, statuses=[ts["completed"]]),
-            ),
+            "my tasks": my_tasks_searches(mine, user_id),
+            "history": history_searches(history, user_id),
         },
         tz=ZoneInfo(os.environ.get("TIME_ZONE", "Europe/Moscow")),
     )

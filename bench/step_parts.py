@@ -31,9 +31,11 @@ from common import machine, report, service, workspace
 from run import RAIDA_PASSWORD, RAIDA_USER, seed_contests
 
 from raida_mock.fixtures import DEMO_USER_ID
-from step_platform.contests import rql
+from step_platform.contests import config_format as need
+from step_platform.contests.config_format import ConfigSet, validate
 from step_platform.contests.envelopes import ok_list
-from step_platform.contests.presenters import contest_key, first_by_contest, my_task_item
+from step_platform.contests.presenters import my_task_item, with_application
+from step_platform.contests.routes import my_tasks_searches
 from step_platform.core.upstream import create_client, loads
 from step_platform.seed import seed_config_set
 
@@ -41,19 +43,6 @@ CONTESTS = (10, 50, 200)
 ROUNDS = 200
 DIGITS = bytes.maketrans(b"123456789", b"000000000")
 LONG_NUMBER = b"0" * 19
-
-
-def queries() -> tuple[str, list[str]]:
-    """The node and the two searches of "my tasks" for the demo user (step's own RQL)."""
-    config = seed_config_set()
-    cs, ts = config["contest_status_id"], config["task_status_id"]
-    running = ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
-    return config["node_id"]["value"], [
-        rql.contests(config["contest_process_id"]["value"], [cs[s] for s in running]),
-        rql.user_tasks(
-            config["task_process_id"]["value"], DEMO_USER_ID, not_status=ts["rejection"]
-        ),
-    ]
 
 
 async def cpu_per_call(run: Callable[[], Awaitable[Any]], rounds: int = ROUNDS) -> float:
@@ -79,18 +68,11 @@ def orjson_guarded(body: bytes) -> Any:
     return orjson.loads(body)
 
 
-def measure(raida: str, token: str, node: str, searches: list[str]) -> dict[str, Any]:
-    path = f"/api/tasks/rql/{node}"
+def measure(raida: str, token: str, cfg: ConfigSet) -> dict[str, Any]:
+    path = f"/api/tasks/rql/{cfg['node_id.value']}"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    searches = my_tasks_searches(cfg, DEMO_USER_ID)
     requests = [json.dumps({"rql": q, "fields": []}).encode() for q in searches]
-
-    async def through_httpx() -> list[bytes]:
-        async with create_client(raida) as client:
-            bodies = []
-            for body in requests:
-                response = await client.post(path, content=body, headers=headers)
-                bodies.append(response.content)
-            return bodies
 
     async def socket_parts() -> tuple[list[bytes], float, float]:
         """Both answers through step's client, then the same requests on a raw stream; on
@@ -128,15 +110,10 @@ def measure(raida: str, token: str, node: str, searches: list[str]) -> dict[str,
     bodies, httpx_ms, raw_ms = uvloop.run(socket_parts())
     contests, tasks = (loads(b)["data"] for b in bodies)
     tz = ZoneInfo("Europe/Moscow")
-    completed = seed_config_set()["task_status_id"]["completed"]
+    completed = cfg["task_status_id.completed"]
 
     def present() -> list[dict[str, Any]]:
-        mine = first_by_contest(tasks)
-        return [
-            my_task_item(c, mine[key], completed, tz)
-            for c in contests
-            if (key := contest_key(c)) in mine
-        ]
+        return [my_task_item(c, t, completed, tz) for c, t in with_application(contests, tasks)]
 
     items = present()
     return {
@@ -155,7 +132,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    node, searches = queries()
+    cfg = validate(seed_config_set(), need.MY_TASKS)  # the set the bench loads
     results = {}
     with workspace("step-parts") as ws, ExitStack() as stack:
         env = {**ws.base_env, "USER_RAIDA": RAIDA_USER, "PASSWD_RAIDA": RAIDA_PASSWORD}
@@ -165,7 +142,7 @@ def main() -> int:
             token = admin.post("/api/users/token", data=credentials).json()["access_token"]
             for contests in CONTESTS:
                 seed_contests(admin, contests, 0)
-                results[contests] = measure(raida, token, node, searches)
+                results[contests] = measure(raida, token, cfg)
     lines = [
         '## Step\'s CPU for "my tasks", part by part (`bench/step_parts.py`)',
         "",

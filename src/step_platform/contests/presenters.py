@@ -167,3 +167,11 @@ def first_by_contest(tasks: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any
 def contest_key(contest: dict[str, Any]) -> str | None:
     value = contest.get("id")
     return same_id(value) if isinstance(value, str) else None
+
+
+def with_application(
+    contests: Iterable[dict[str, Any]], tasks: Iterable[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each contest the applications name, in the contests' order, with its first one."""
+    by_contest = first_by_contest(tasks)
+    return [(c, by_contest[key]) for c in contests if (key := contest_key(c)) in by_contest]

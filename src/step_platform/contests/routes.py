@@ -51,15 +51,14 @@ from .joining import settle_join_race
 from .presenters import (
     contest_details,
     contest_item,
-    contest_key,
     contest_task_item,
     custom_fields,
-    first_by_contest,
     history_item,
     my_task_item,
     process_id,
     same_id,
     status_id,
+    with_application,
 )
 from .raida_client import RaidaClient
 from .submission import MIN_CLAIM_LEASE, ClaimLost, Submission
@@ -86,6 +85,32 @@ MSG_SENT = "Решение успешно отправлено"
 NEW_TASK_STATUS_NAME = "Новая"
 
 T = TypeVar("T")
+
+
+# the contest statuses "my tasks" lists (every one after the application window opened)
+RUNNING = ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
+
+
+def my_tasks_searches(cfg: ConfigSet, user_id: str) -> tuple[str, str]:
+    """ "My tasks" asks Raida for the running contests and the user's applications not
+    withdrawn, at once."""
+    running = [cfg[f"contest_status_id.{s}"] for s in RUNNING]
+    return (
+        rql.contests(cfg["contest_process_id.value"], running),
+        rql.user_tasks(
+            cfg["task_process_id.value"], user_id, not_status=cfg["task_status_id.rejection"]
+        ),
+    )
+
+
+def history_searches(cfg: ConfigSet, user_id: str) -> tuple[str, str]:
+    """A history asks Raida for the finished contests and the user's completed applications."""
+    return (
+        rql.contests(cfg["contest_process_id.value"], [cfg["contest_status_id.done"]]),
+        rql.user_tasks(
+            cfg["task_process_id.value"], user_id, statuses=[cfg["task_status_id.completed"]]
+        ),
+    )
 
 
 def raida_of(request: Request) -> RaidaClient:
@@ -221,29 +246,12 @@ class StepApi:
         caller = self.caller(request)
         cfg = await self.config(request, caller, need.MY_TASKS)
         node = cfg["node_id.value"]
-        running = [
-            cfg[f"contest_status_id.{s}"]
-            for s in ("acceptance_works", "acceptance_works_done", "voting", "sum_results", "done")
-        ]
         contests, tasks = await gather(
-            raida.search(node, rql.contests(cfg["contest_process_id.value"], running)),
-            raida.search(
-                node,
-                rql.user_tasks(
-                    cfg["task_process_id.value"],
-                    caller.user_id,
-                    not_status=cfg["task_status_id.rejection"],
-                ),
-            ),
+            *(raida.search(node, q) for q in my_tasks_searches(cfg, caller.user_id))
         )
-        by_contest = first_by_contest(tasks)
         completed = cfg["task_status_id.completed"]
-        items = [
-            my_task_item(contest, by_contest[key], completed, self.tz)
-            for contest in contests
-            if (key := contest_key(contest)) in by_contest
-        ]
-        return ok_list(MSG_MY_TASKS, items)
+        pairs = with_application(contests, tasks)
+        return ok_list(MSG_MY_TASKS, [my_task_item(c, t, completed, self.tz) for c, t in pairs])
 
     # 6, 7 -----------------------------------------------------------------------------------
 
@@ -261,25 +269,9 @@ class StepApi:
         cfg = await self.config(request, caller, need.HISTORY)
         node = cfg["node_id.value"]
         contests, tasks = await gather(
-            raida.search(
-                node,
-                rql.contests(cfg["contest_process_id.value"], [cfg["contest_status_id.done"]]),
-            ),
-            raida.search(
-                node,
-                rql.user_tasks(
-                    cfg["task_process_id.value"],
-                    user_id,
-                    statuses=[cfg["task_status_id.completed"]],
-                ),
-            ),
+            *(raida.search(node, q) for q in history_searches(cfg, user_id))
         )
-        by_contest = first_by_contest(tasks)
-        pairs = [
-            (contest, by_contest[key])
-            for contest in contests
-            if (key := contest_key(contest)) in by_contest
-        ]
+        pairs = with_application(contests, tasks)
         await self._fill_attachments(raida, node, [task for _, task in pairs])
         return ok_list(MSG_HISTORY, [history_item(c, t, self.tz) for c, t in pairs])
 
