@@ -10,6 +10,7 @@ from step_platform.contests.presenters import (
     contest_item,
     first_attachment,
     first_by_contest,
+    with_application,
 )
 
 UTC = ZoneInfo("UTC")
@@ -64,6 +65,20 @@ def test_the_join_keeps_the_first_application_per_contest() -> None:
         {"id": "4"},
     ]
     assert first_by_contest(tasks) == {CONTEST: tasks[0]}
+
+
+def test_contests_are_paired_with_their_first_application_in_the_contests_order() -> None:
+    other = "0b6c1c4e-3f57-4a53-8f0e-2b1d8f8f6a01"
+    contests = [{"id": other}, {"id": "no application"}, {"id": CONTEST.upper()}, {"x": 1}]
+    tasks = [
+        {"id": "1", "custom_fields": {"cf_konkurs_id": CONTEST}},
+        {"id": "2", "custom_fields": {"cf_konkurs_id": other}},
+        {"id": "3", "custom_fields": {"cf_konkurs_id": CONTEST}},
+    ]
+    assert with_application(contests, tasks) == [
+        (contests[0], tasks[1]),
+        (contests[2], tasks[0]),
+    ]
 
 
 def test_the_first_attachment_has_four_fields() -> None:
