@@ -4,9 +4,10 @@ The read waits for one Raida round trip; everything else is step's CPU on the tw
 answers (the contests, the user's applications). This measures each part in one process,
 against a real raida-mock over a socket (no latency fault), beside the least the same part
 could cost with other parts: the bytes read from a raw asyncio stream instead of through httpx,
-and orjson (with a check for 19-digit runs, which orjson would read as floats) instead of
-step's `json` parser. It is the measured reason in docs/benchmarks.md for what remains between
-"my tasks" at 200 contests and twice its floor.
+and step's parser (`core.upstream.loads`: orjson, with the checks that leave bodies with
+19-digit runs or deep nesting to `json`) beside `json` alone and orjson alone. It is the
+measured reason in docs/benchmarks.md for what remains between "my tasks" at 200 contests and
+twice its floor.
 
     .venv/bin/python bench/step_parts.py [--out FILE]
 """
@@ -36,13 +37,11 @@ from step_platform.contests.config_format import ConfigSet, validate
 from step_platform.contests.envelopes import ok_list
 from step_platform.contests.presenters import my_task_item, with_application
 from step_platform.contests.routes import my_tasks_searches
-from step_platform.core.upstream import create_client, loads
+from step_platform.core.upstream import create_client, loads, loads_by_json
 from step_platform.seed import seed_config_set
 
 CONTESTS = (10, 50, 200)
 ROUNDS = 200
-DIGITS = bytes.maketrans(b"123456789", b"000000000")
-LONG_NUMBER = b"0" * 19
 
 
 async def cpu_per_call(run: Callable[[], Awaitable[Any]], rounds: int = ROUNDS) -> float:
@@ -60,12 +59,6 @@ async def cpu_per_call(run: Callable[[], Awaitable[Any]], rounds: int = ROUNDS) 
 
 def best_ms(call: Callable[[], Any], number: int = ROUNDS) -> float:
     return min(timeit.repeat(call, number=number, repeat=5)) / number * 1000
-
-
-def orjson_guarded(body: bytes) -> Any:
-    if LONG_NUMBER in body.translate(DIGITS):
-        return loads(body)
-    return orjson.loads(body)
 
 
 def measure(raida: str, token: str, cfg: ConfigSet) -> dict[str, Any]:
@@ -120,9 +113,9 @@ def measure(raida: str, token: str, cfg: ConfigSet) -> dict[str, Any]:
         "bytes": sum(len(b) for b in bodies),
         "httpx": httpx_ms,
         "raw": raw_ms,
-        "json": best_ms(lambda: [loads(b) for b in bodies]),
+        "loads": best_ms(lambda: [loads(b) for b in bodies]),
+        "json": best_ms(lambda: [loads_by_json(b) for b in bodies]),
         "orjson": best_ms(lambda: [orjson.loads(b) for b in bodies]),
-        "guarded": best_ms(lambda: [orjson_guarded(b) for b in bodies]),
         "present": best_ms(present),
         "render": best_ms(lambda: ok_list("", items)),
     }
@@ -152,14 +145,15 @@ def main() -> int:
         "what the same part costs with other means.",
         "",
         "| contests | answer bytes | **httpx: send both, read the answers** | raw asyncio "
-        "stream, same bytes | **parse (step's `json`)** | orjson | orjson + 19-digit check "
+        "stream, same bytes | **parse (step's `loads`)** | `json` (finite-number check) | orjson "
+        "alone "
         "| **join and present** | **render** |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for contests, r in results.items():
         lines.append(
-            f"| {contests} | {r['bytes']:,} | {r['httpx']:.2f} | {r['raw']:.2f} | {r['json']:.2f} "
-            f"| {r['orjson']:.2f} | {r['guarded']:.2f} | {r['present']:.2f} | {r['render']:.2f} |"
+            f"| {contests} | {r['bytes']:,} | {r['httpx']:.2f} | {r['raw']:.2f} | {r['loads']:.2f} "
+            f"| {r['json']:.2f} | {r['orjson']:.2f} | {r['present']:.2f} | {r['render']:.2f} |"
         )
     lines += ["", f"Machine: {machine()}.", "", "Command: `.venv/bin/python bench/step_parts.py`"]
     report("\n".join(lines), args.out)

@@ -40,6 +40,39 @@ def test_loads_gives_what_json_gives(value):
     assert same(loads(body), json.loads(body))
 
 
+@pytest.mark.parametrize(
+    "number", [2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**30, -(10**30)]
+)
+def test_integers_at_and_beyond_64_bits_stay_exact_integers(number):
+    body = b'{"n": %d, "f": 1.5}' % number
+    assert same(loads(body), {"n": number, "f": 1.5})
+
+
+def test_a_long_digit_run_inside_a_string_is_parsed_as_json_parses_it():
+    body = b'{"id": "12345678901234567890123", "n": 7}'
+    assert same(loads(body), json.loads(body))
+
+
+@pytest.mark.parametrize("depth", [254, 255, 600])
+def test_nesting_that_json_reaches_is_parsed_as_json_parses_it(depth):
+    body = b"[" * depth + b"1" + b"]" * depth
+    assert same(loads(body), json.loads(body))
+
+
+@pytest.mark.parametrize("depth", [1000, 1024, 5000])
+def test_nesting_past_jsons_reach_is_refused_as_json_refuses_it(depth):
+    """orjson would parse up to 1,024 levels; the body would then fail later, in rendering."""
+    with pytest.raises(RecursionError):
+        loads(b"[" * depth + b"1" + b"]" * depth)
+
+
+@pytest.mark.parametrize(
+    "body", [b'\xef\xbb\xbf{"a": 1}', b'["\\ud800"]', '{"a": "é"}'.encode("utf-16")]
+)
+def test_what_orjson_refuses_and_json_reads_is_read_as_json_reads_it(body):
+    assert same(loads(body), json.loads(body))
+
+
 @pytest.mark.parametrize("body", [b"[NaN]", b"[Infinity]", b'{"a": -Infinity}', b"[1e400]"])
 def test_non_finite_numbers_are_not_json(body):
     with pytest.raises(ValueError):
